@@ -1,0 +1,89 @@
+"""Organizations, the people in them and what they may do, and their API tokens."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class OrganizationKind(models.TextChoices):
+    LAB = "lab", "AI lab"
+    AUDITOR = "auditor", "Auditor firm"
+    REGULATOR = "regulator", "Regulator"
+
+
+class Role(models.TextChoices):
+    RELEASE_MANAGER = "release_manager", "Release manager"
+    LAB_SIGNER = "lab_signer", "Lab signer"
+    SAFETY_OFFICER = "safety_officer", "Safety officer"
+    AUDITOR = "auditor", "Auditor"
+    REGULATOR = "regulator", "Regulator"
+
+
+# Which roles an organization of each kind can hand out. A lab cannot make its own
+# staff regulators; that is a rule of the domain, enforced in membership_grant.
+ROLES_BY_KIND: dict[str, frozenset[str]] = {
+    OrganizationKind.LAB: frozenset(
+        {Role.RELEASE_MANAGER, Role.LAB_SIGNER, Role.SAFETY_OFFICER}
+    ),
+    OrganizationKind.AUDITOR: frozenset({Role.AUDITOR}),
+    OrganizationKind.REGULATOR: frozenset({Role.REGULATOR}),
+}
+
+
+class Organization(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    kind = models.CharField(max_length=20, choices=OrganizationKind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind})"
+
+
+class Membership(models.Model):
+    """One role of one user. All of a user's memberships are in one organization."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="memberships"
+    )
+    role = models.CharField(max_length=32, choices=Role.choices)
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role"], name="membership_unique_user_role")
+        ]
+        ordering = ["organization_id", "user_id", "role"]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.role} @ {self.organization.slug}"
+
+
+class ApiToken(models.Model):
+    """A bearer token. Only its SHA-256 is stored; the secret is shown once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    # The first characters of the token, kept in clear so a person can tell tokens
+    # apart in the admin without the secret.
+    prefix = models.CharField(max_length=16, db_index=True)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name})"

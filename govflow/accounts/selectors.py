@@ -1,0 +1,49 @@
+"""Reads about who a user is: their organization and roles."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+from govflow.accounts.models import Membership, Organization, OrganizationKind
+
+
+def user_organization(user: AbstractBaseUser | AnonymousUser) -> Organization | None:
+    """The organization a user belongs to, cached on the user object per request."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    cached = getattr(user, "_govflow_org", False)
+    if cached is not False:
+        return cached
+    membership = Membership.objects.select_related("organization").filter(user=user).first()
+    org = membership.organization if membership else None
+    user._govflow_org = org
+    return org
+
+
+def user_roles(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, "_govflow_roles", None)
+    if cached is None:
+        cached = frozenset(Membership.objects.filter(user=user).values_list("role", flat=True))
+        user._govflow_roles = cached
+    return cached
+
+
+def user_has_role(user, role: str) -> bool:
+    return role in user_roles(user)
+
+
+def is_regulator(user) -> bool:
+    org = user_organization(user)
+    return org is not None and org.kind == OrganizationKind.REGULATOR
+
+
+def organizations_visible_to(user):
+    """Regulators see every organization; others see their own only."""
+    org = user_organization(user)
+    if org is None:
+        return Organization.objects.none()
+    if org.kind == OrganizationKind.REGULATOR:
+        return Organization.objects.all()
+    return Organization.objects.filter(pk=org.pk)

@@ -1,0 +1,63 @@
+"""Appending to the audit log.
+
+`audit_append` must be called inside the transaction of the change it records
+(CONVENTIONS rule 3): if the change rolls back, so does its event, and an event
+cannot be written without the change because nothing else calls it outside one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from govflow.audit.events import EventType
+from govflow.audit.models import AuditEvent
+from govflow.core.digests import canonical_json
+
+
+def audit_append(
+    *,
+    event_type: EventType,
+    actor: Any | None,
+    subject: Model,
+    payload: dict[str, Any],
+    organization_id: int | None = None,
+    release_id: int | None = None,
+) -> AuditEvent:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit_append must run inside the transaction of the change")
+    now = timezone.now()
+    event_uuid = uuid.uuid4()
+    subject_type = subject._meta.label_lower
+    body = {
+        "v": 1,
+        "uuid": str(event_uuid),
+        "type": str(event_type),
+        "at": now.isoformat().replace("+00:00", "Z"),
+        "actor": (
+            {"id": actor.pk, "username": actor.get_username()} if actor is not None else None
+        ),
+        "organization": organization_id,
+        "release": release_id,
+        "subject": {"type": subject_type, "id": str(subject.pk)},
+        "payload": payload,
+    }
+    data = canonical_json(body)
+    return AuditEvent.objects.create(
+        uuid=event_uuid,
+        event_type=str(event_type),
+        created_at=now,
+        actor=actor,
+        organization_id=organization_id,
+        release_id=release_id,
+        subject_type=subject_type,
+        subject_id=str(subject.pk),
+        payload=payload,
+        canonical=data.decode("utf-8"),
+        leaf_hash=hashlib.sha256(b"\x00" + data).hexdigest(),
+    )

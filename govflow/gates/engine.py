@@ -1,0 +1,107 @@
+"""Evaluating the gates of a stage into a gate report.
+
+Evaluation only reads: it is what `GET …/gates` shows and what `release_advance`
+runs under the release's row lock before it decides. The report is plain JSON so it
+can be stored with the transition, logged, exported and signed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from govflow.core.digests import json_digest
+from govflow.gates.registry import GateResult, get_kind
+from govflow.policy.document import Policy, Stage
+
+
+@dataclass(frozen=True)
+class GateContext:
+    release: Any  # govflow.releases.models.Release (not imported: gates sit below releases)
+    policy: Policy
+    from_stage: str
+    target: Stage
+    now: datetime
+    requested_by: Any | None
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def evidence_digest(report: dict[str, Any]) -> str:
+    """Digest of what a report rests on, for signers to approve.
+
+    It covers the release, the move, the policy and system digests and the evidence
+    of every non-approval gate, but not the time of evaluation, the human-readable
+    reasons or the approval gates themselves (a sign-off cannot sign over the count
+    of sign-offs it is about to change).
+    """
+    return json_digest(
+        {
+            "release": report["release"],
+            "from": report["from"],
+            "target": report["target"],
+            "policy_digest": report["policy_digest"],
+            "manifest_digest": report["manifest_digest"],
+            "gates": [
+                {"id": g["id"], "kind": g["kind"], "params": g["params"], "evidence": g["evidence"]}
+                for g in report["gates"]
+                if not g["approval"]
+            ],
+        }
+    )
+
+
+def evaluate_stage(
+    *, release: Any, policy: Policy, target: str, now: datetime, requested_by: Any | None
+) -> dict[str, Any]:
+    stage = policy.stage(target)
+    if stage is None:
+        raise KeyError(target)
+    ctx = GateContext(
+        release=release,
+        policy=policy,
+        from_stage=release.stage,
+        target=stage,
+        now=now,
+        requested_by=requested_by,
+    )
+    gates = []
+    for spec in stage.gates:
+        kind = get_kind(spec.kind)
+        if kind is None:
+            # A kind removed from this deployment after the policy was registered:
+            # refuse rather than pass a gate nobody can evaluate.
+            result = GateResult(False, f"gate kind {spec.kind!r} is not installed", {})
+            approval = False
+        else:
+            result = kind.evaluate(spec.params, ctx)
+            approval = kind.is_approval
+        gates.append(
+            {
+                "id": spec.id,
+                "kind": spec.kind,
+                "description": spec.description,
+                "params": spec.params,
+                "met": bool(result.met),
+                "reason": result.reason,
+                "evidence": result.evidence,
+                "approval": approval,
+            }
+        )
+    report = {
+        "release": release.pk,
+        "release_version": release.version,
+        "system_version": release.system_version_id,
+        "manifest_digest": release.system_version.manifest_digest,
+        "policy_digest": policy.digest,
+        "from": release.stage,
+        "target": target,
+        "evaluated_at": _iso(now),
+        "all_met": all(g["met"] for g in gates),
+        "gates": gates,
+    }
+    report["evidence_digest"] = evidence_digest(report)
+    return report
