@@ -4,7 +4,6 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
-HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: run test install lint migrate demo serve worker clean
@@ -18,10 +17,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 install: $(STAMP)
 
 ## make run: install, migrate the embedded SQLite database, load the demo, serve on :8000
+## (web + Celery worker + beat over the filesystem transport, started by honcho)
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PORT=$(PORT) $(VENV)/bin/honcho -f Procfile.dev start
 
 ## make test: install, then ruff and pytest (DATABASE_URL / CELERY_BROKER_URL select real services)
 test: install

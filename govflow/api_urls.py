@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from govflow.accounts.api import Me, OrganizationViewSet
+from govflow.audit import api as audit
 from govflow.policy.api import PolicyVersionViewSet
 from govflow.releases import api as releases
 from govflow.systems import api as systems
@@ -30,5 +31,13 @@ urlpatterns = [
     path("releases/<int:pk>/evidence", releases.EvidenceList.as_view(), name="release-evidence"),
     path("evidence/<int:pk>/download", releases.EvidenceDownload.as_view(),
          name="evidence-download"),
+    path("log/events", audit.EventList.as_view(), name="log-events"),
+    path("log/events/<int:event_id>/inclusion", audit.InclusionProof.as_view(),
+         name="log-inclusion"),
+    path("log/consistency", audit.ConsistencyProof.as_view(), name="log-consistency"),
+    path("log/checkpoint", audit.LatestCheckpoint.as_view(), name="log-checkpoint"),
+    path("log/checkpoints", audit.CheckpointList.as_view(), name="log-checkpoints"),
+    path("log/key", audit.LogKey.as_view(), name="log-key"),
+    path("oversight/export", audit.ExportBundle.as_view(), name="oversight-export"),
     *router.urls,
 ]

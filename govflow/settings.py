@@ -202,6 +202,25 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(CELERY_FILESYSTEM_DIR / "out"),
         "data_folder_out": str(CELERY_FILESYSTEM_DIR / "out"),
         "processed_folder": str(CELERY_FILESYSTEM_DIR / "processed"),
+        "control_folder": str(CELERY_FILESYSTEM_DIR / "control"),
         "store_processed": False,
     }
     CELERY_RESULT_BACKEND = None
+    for _folder in ("out", "processed", "control"):
+        (CELERY_FILESYSTEM_DIR / _folder).mkdir(parents=True, exist_ok=True)
+
+# The audit log's checkpoint signing key (Ed25519, PKCS#8 PEM) and its origin line.
+# Production must set GOVFLOW_LOG_SIGNING_KEY_FILE; the demo generates one in var/.
+GOVFLOW_LOG_SIGNING_KEY_FILE = env_str(
+    "GOVFLOW_LOG_SIGNING_KEY_FILE", None if PRODUCTION else str(VAR_DIR / "log-signing-key.pem")
+)
+GOVFLOW_LOG_ORIGIN = env_str("GOVFLOW_LOG_ORIGIN", "govflow.demo/audit-log")
+GOVFLOW_CHECKPOINT_INTERVAL_SECONDS = env_int(
+    "GOVFLOW_CHECKPOINT_INTERVAL_SECONDS", 60, minimum=1
+)
+CELERY_BEAT_SCHEDULE = {
+    "audit-checkpoint": {
+        "task": "govflow.audit.tasks.checkpoint",
+        "schedule": float(GOVFLOW_CHECKPOINT_INTERVAL_SECONDS),
+    },
+}

@@ -10,10 +10,8 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from govflow.audit.dbtriggers import install_sql, uninstall_sql
+from govflow.audit.dbtriggers import APPEND_ONLY_TABLES, install_sql, uninstall_sql
 from tests import factories
-
-APPEND_ONLY_TABLES = ["audit_auditevent"]
 
 
 def pytest_collection_modifyitems(config, items):

@@ -12,6 +12,15 @@ change it only together with a new migration that replaces the triggers.
 
 from __future__ import annotations
 
+# Every table made append-only by a migration; tests use this list to step around the
+# triggers when pytest-django flushes the database between transactional tests.
+APPEND_ONLY_TABLES = [
+    "audit_auditevent",
+    "audit_logleaf",
+    "audit_lognode",
+    "audit_checkpoint",
+]
+
 PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION govflow_append_only() RETURNS trigger AS $$
 BEGIN
@@ -66,6 +75,8 @@ def installer(table: str, *, reverse: bool = False):
         vendor = schema_editor.connection.vendor
         sql = uninstall_sql(vendor, table) if reverse else install_sql(vendor, table)
         for statement in sql:
-            schema_editor.execute(statement)
+            # params=None: the PL/pgSQL body uses '%' placeholders of its own, which
+            # psycopg would otherwise try to fill (and refuse) as query parameters.
+            schema_editor.execute(statement, params=None)
 
     return run

@@ -37,3 +37,64 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.event_type} {self.subject_type}:{self.subject_id}"
+
+
+class LogState(models.Model):
+    """The single row the sequencer locks: how many events the Merkle tree holds.
+
+    Sequencing under this row lock is what keeps two integrators (say, two Celery beat
+    schedulers started by mistake) from forking the log: the second waits, then finds
+    nothing left to integrate.
+    """
+
+    size = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"log size {self.size}"
+
+
+class LogLeaf(models.Model):
+    """Position of an event in the Merkle tree. Append-only."""
+
+    index = models.BigIntegerField(primary_key=True)
+    event = models.OneToOneField(AuditEvent, on_delete=models.PROTECT, related_name="leaf")
+
+    class Meta:
+        ordering = ["index"]
+
+    def __str__(self) -> str:
+        return f"leaf {self.index} → event {self.event_id}"
+
+
+# Perfect-subtree node keys pack (level, index) into one integer so a proof's nodes
+# are fetched with a single `key IN (…)` query.
+NODE_INDEX_BITS = 48
+
+
+def node_key(level: int, index: int) -> int:
+    return (level << NODE_INDEX_BITS) | index
+
+
+class LogNode(models.Model):
+    """Hash of a perfect subtree (level, index) of the log. Append-only."""
+
+    key = models.BigIntegerField(primary_key=True)
+    hash = models.BinaryField(max_length=32)
+
+    def __str__(self) -> str:
+        return f"node {self.key >> NODE_INDEX_BITS}/{self.key & ((1 << NODE_INDEX_BITS) - 1)}"
+
+
+class Checkpoint(models.Model):
+    """A signed statement of the log's size and root (C2SP tlog-checkpoint). Append-only."""
+
+    size = models.BigIntegerField(unique=True)
+    root_hash = models.BinaryField(max_length=32)
+    note = models.TextField(help_text="the signed note, exactly as published")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["size"]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.size}"

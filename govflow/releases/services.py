@@ -61,7 +61,7 @@ def release_open(
         opened_at=now,
         opened_by=actor,
     )
-    StageTransition.objects.create(
+    opening = StageTransition.objects.create(
         release=release,
         kind=TransitionKind.OPEN,
         from_stage="",
@@ -78,6 +78,7 @@ def release_open(
         release_id=release.pk,
         payload={
             "title": title,
+            "transition": opening.pk,
             "stage": first,
             "system_version": system_version.pk,
             "manifest_digest": system_version.manifest_digest,

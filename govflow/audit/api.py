@@ -1,0 +1,211 @@
+"""REST endpoints of the audit log: events, checkpoints and Merkle proofs."""
+
+from __future__ import annotations
+
+from django.http import Http404, JsonResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from govflow.accounts.models import Role
+from govflow.accounts.selectors import user_roles
+from govflow.audit import log
+from govflow.audit.export import build_bundle
+from govflow.audit.logkey import log_origin, log_signing_key
+from govflow.audit.models import AuditEvent, Checkpoint
+from govflow.audit.selectors import events_visible_to
+from govflow.core.api import Pagination
+from govflow.core.errors import PermissionDenied, ValidationFailed
+from govflow.core.schema import errors
+from govflow.releases.access import access_release
+from govflow.trust.note import make_verifier_key
+
+
+class EventOut(serializers.ModelSerializer):
+    index = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AuditEvent
+        fields = ["id", "index", "uuid", "event_type", "created_at", "release_id",
+                  "subject_type", "subject_id", "payload", "canonical", "leaf_hash"]
+
+    def get_index(self, obj) -> int | None:
+        leaf = getattr(obj, "leaf", None)
+        return leaf.index if leaf is not None else None
+
+
+class CheckpointOut(serializers.ModelSerializer):
+    root_hash = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Checkpoint
+        fields = ["size", "root_hash", "note", "created_at"]
+
+    def get_root_hash(self, obj) -> str:
+        return log.b64(bytes(obj.root_hash))
+
+
+ProofOut = inline_serializer(
+    name="Proof",
+    fields={
+        "hashes": serializers.ListField(child=serializers.CharField(), help_text="base64"),
+    },
+)
+
+
+def _int_param(request, name: str, default: int | None = None) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ValidationFailed(
+            f"{name} must be a whole number",
+            detail={"fields": [{"path": name, "message": "must be a whole number"}]},
+        ) from exc
+    if value < 0:
+        raise ValidationFailed(
+            f"{name} must not be negative",
+            detail={"fields": [{"path": name, "message": "must be >= 0"}]},
+        )
+    return value
+
+
+class EventList(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("release", int), OpenApiParameter("type", str),
+                    OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
+        responses={200: EventOut(many=True), **errors(400)},
+    )
+    def get(self, request):
+        """Audit events you may see, oldest first, with their leaf index once sequenced."""
+        qs = events_visible_to(request.user).order_by("id")
+        if (release := _int_param(request, "release")) is not None:
+            qs = qs.filter(release_id=release)
+        if event_type := request.query_params.get("type"):
+            qs = qs.filter(event_type=event_type)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(EventOut(page, many=True).data)
+
+
+class LatestCheckpoint(APIView):
+    @extend_schema(responses={200: CheckpointOut, **errors(404)})
+    def get(self, request):
+        """The newest signed checkpoint (C2SP tlog-checkpoint signed note)."""
+        latest = Checkpoint.objects.order_by("-size").first()
+        if latest is None:
+            raise Http404
+        return Response(CheckpointOut(latest).data)
+
+
+class CheckpointList(APIView):
+    @extend_schema(responses={200: CheckpointOut(many=True)})
+    def get(self, request):
+        """Every checkpoint, oldest first."""
+        paginator = Pagination()
+        page = paginator.paginate_queryset(Checkpoint.objects.order_by("size"), request, self)
+        return paginator.get_paginated_response(CheckpointOut(page, many=True).data)
+
+    @extend_schema(request=None, responses={201: CheckpointOut, 200: CheckpointOut, **errors(403)})
+    def post(self, request):
+        """Sign a checkpoint now (regulators and release managers)."""
+        if not {Role.REGULATOR, Role.RELEASE_MANAGER} & user_roles(request.user):
+            raise PermissionDenied("checkpoints on demand are for regulators and release managers")
+        before = Checkpoint.objects.order_by("-size").values_list("size", flat=True).first()
+        created = log.checkpoint_create()
+        if created is None:
+            return Response(
+                {"error": "empty_log", "message": "the log has no events yet"},
+                status=status.HTTP_409_CONFLICT,
+            )
+        code = status.HTTP_201_CREATED if created.size != before else status.HTTP_200_OK
+        return Response(CheckpointOut(created).data, status=code)
+
+
+class LogKey(APIView):
+    @extend_schema(
+        responses=inline_serializer(
+            name="LogKey",
+            fields={"origin": serializers.CharField(), "verifier_key": serializers.CharField()},
+        )
+    )
+    def get(self, request):
+        """The log's public key, as a signed-note verifier key (name+keyid+key)."""
+        key = log_signing_key().public_key()
+        return Response(
+            {"origin": log_origin(), "verifier_key": make_verifier_key(log_origin(), key)}
+        )
+
+
+class InclusionProof(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("tree_size", int, description="default: latest checkpoint")],
+        responses={200: ProofOut, **errors(400, 404)},
+    )
+    def get(self, request, event_id: int):
+        """Proof that an event is in the tree of a given size (RFC 9162 §2.1.3)."""
+        event = events_visible_to(request.user).filter(pk=event_id).first()
+        if event is None or getattr(event, "leaf", None) is None:
+            raise Http404
+        latest = Checkpoint.objects.order_by("-size").values_list("size", flat=True).first()
+        tree_size = _int_param(request, "tree_size", latest)
+        if tree_size is None or not event.leaf.index < tree_size <= (latest or 0):
+            raise ValidationFailed(
+                "tree_size must be a checkpointed size that contains the event",
+                detail={"fields": [{"path": "tree_size",
+                                    "message": f"between {event.leaf.index + 1} and {latest}"}]},
+            )
+        hashes = log.inclusion_proof(event.leaf.index, tree_size)
+        return Response({
+            "event": event.pk, "index": event.leaf.index, "tree_size": tree_size,
+            "leaf_hash": event.leaf_hash, "hashes": [log.b64(h) for h in hashes],
+        })
+
+
+class ConsistencyProof(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("first", int, required=True),
+                    OpenApiParameter("second", int, required=True)],
+        responses={200: ProofOut, **errors(400)},
+    )
+    def get(self, request):
+        """Proof that the tree of size `first` is a prefix of the tree of size `second`."""
+        first, second = _int_param(request, "first"), _int_param(request, "second")
+        latest = Checkpoint.objects.order_by("-size").values_list("size", flat=True).first() or 0
+        if first is None or second is None or not 0 < first <= second <= latest:
+            raise ValidationFailed(
+                "need 0 < first <= second <= the latest checkpoint size",
+                detail={"fields": [{"path": "first", "message": f"latest size is {latest}"}]},
+            )
+        hashes = log.consistency_proof(first, second)
+        return Response({"first": first, "second": second,
+                         "hashes": [log.b64(h) for h in hashes]})
+
+
+class ExportBundle(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("release", int, description="omit for the whole log "
+                                     "(regulators only)")],
+        responses={(200, "application/json"): OpenApiTypes.OBJECT, **errors(400, 403, 404)},
+    )
+    def get(self, request):
+        """The offline-verification bundle of a release (or of the whole log).
+
+        Verify it with `python -m govflow.verify BUNDLE [--trusted-checkpoint FILE]`.
+        """
+        release_id = _int_param(request, "release")
+        if release_id is None:
+            if Role.REGULATOR not in user_roles(request.user):
+                raise PermissionDenied("exporting the whole log is for regulators")
+            release = None
+        else:
+            release = access_release(request.user, release_id)
+        bundle = build_bundle(release=release)
+        name = f"govflow-release-{release_id}.bundle.json" if release else "govflow-log.bundle.json"
+        response = JsonResponse(bundle, json_dumps_params={"indent": 1})
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
