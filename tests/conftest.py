@@ -60,16 +60,17 @@ def api():
 
 
 @pytest.fixture
-def _restore_log_triggers():
+def _restore_log_triggers(django_db_blocker):
     yield
-    # Runs after pytest-django's flush: put the append-only triggers back.
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET session_replication_role = origin")
-        else:
-            for table in APPEND_ONLY_TABLES:
-                for statement in install_sql("sqlite", table):
-                    cursor.execute(statement)
+    # Runs after pytest-django's flush. PostgreSQL: Django closed the connection, so
+    # the next one starts with session_replication_role = origin again. SQLite (an
+    # in-memory database that stays open): put the dropped triggers back.
+    with django_db_blocker.unblock():
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                for table in APPEND_ONLY_TABLES:
+                    for statement in install_sql("sqlite", table):
+                        cursor.execute(statement)
 
 
 @pytest.fixture
@@ -90,3 +91,5 @@ def live_db(_restore_log_triggers, transactional_db):
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Password hashing is deliberately slow; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
