@@ -1,0 +1,193 @@
+"""``python -m evals``: list scenarios, run a factorial design against an endpoint, summarise."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from evals import funnel, stats
+from evals.client import DEFAULT_MAX_RESPONSE_BYTES, EndpointConfig
+from evals.design import cells, parse_factor_args, sample_specs
+from evals.errors import EndpointError, RetryableEndpointError, ScenarioError
+from evals.runner import run_samples
+from evals.scenarios import list_scenarios, load_scenario
+
+EXIT_USAGE, EXIT_ENDPOINT = 2, 3
+
+
+def _add_summary_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--confidence", type=float, default=0.95, help="interval level (0.95)")
+    parser.add_argument("--metric", choices=stats.METRICS, default="misaligned",
+                        help="metric whose worst cell is reported")
+    parser.add_argument("--interval", choices=stats.INTERVALS, default="clopper_pearson",
+                        help="interval shown in the table (the JSON always has both)")
+    parser.add_argument("--ambiguous", choices=("exclude", "worst"), default="exclude",
+                        help="leave ambiguous grades out of rates, or count them as deceptive")
+    parser.add_argument("--summary-out", type=Path, help="also write the summary as JSON here")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m evals", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("list", help="list the shipped scenarios with their factors")
+
+    show = sub.add_parser("show", help="print one rendered prompt of a scenario")
+    show.add_argument("scenario")
+    show.add_argument("--factor", action="append", default=[], metavar="NAME=LEVEL")
+    show.add_argument("--paraphrase", type=int, default=0)
+
+    run = sub.add_parser("run", help="run a scenario against an OpenAI-compatible endpoint")
+    run.add_argument("--scenario", required=True, help="scenario name or path to a YAML file")
+    run.add_argument("--model", required=True, help="model name sent to the endpoint")
+    run.add_argument("--base-url", required=True, help="e.g. http://127.0.0.1:8900/v1")
+    run.add_argument("--api-key", default=None,
+                     help="API key (default: $EVALS_API_KEY, then $OPENAI_API_KEY)")
+    run.add_argument("--samples", type=int, default=30, help="samples per cell (default 30)")
+    run.add_argument("--factor", action="append", default=[], metavar="NAME=LEVEL[,LEVEL]",
+                     help="levels to cross; repeat per factor. Default: the scenario's design")
+    run.add_argument("--paraphrases", default=None,
+                     help="comma-separated paraphrase indices (default: all)")
+    run.add_argument("--out", type=Path, default=Path("run.jsonl"), help="JSONL output file")
+    run.add_argument("--concurrency", type=int, default=16, help="samples in flight (16)")
+    run.add_argument("--seed", type=int, default=0, help="run seed; sample seeds derive from it")
+    run.add_argument("--temperature", type=float, default=1.0, help="agent temperature (1.0)")
+    run.add_argument("--judge-model", default=None, help="judge model (default: --model)")
+    run.add_argument("--judge-base-url", default=None, help="judge endpoint (default: --base-url)")
+    run.add_argument("--judge-api-key", default=None, help="judge key (default: --api-key)")
+    run.add_argument("--no-judge", action="store_true", help="grade reports by rules only")
+    run.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
+    run.add_argument("--max-retries", type=int, default=8,
+                     help="retries per request on 429/5xx/timeouts, honouring Retry-After")
+    run.add_argument("--retry-backoff", type=float, default=0.5,
+                     help="first backoff in seconds when no Retry-After is sent; doubles per try")
+    run.add_argument("--max-response-bytes", type=int, default=DEFAULT_MAX_RESPONSE_BYTES,
+                     help="reject any response body larger than this (4 MiB)")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_summary_options(run)
+
+    summarize = sub.add_parser("summarize", help="summarise an existing JSONL run file")
+    summarize.add_argument("records", type=Path)
+    summarize.add_argument("--json", action="store_true", help="print the summary as JSON")
+    _add_summary_options(summarize)
+    return parser
+
+
+def _cmd_list(out: TextIO) -> int:
+    for name in list_scenarios():
+        scenario = load_scenario(name)
+        out.write(f"{name}  ({scenario.title})\n  digest {scenario.digest}\n")
+        for factor, levels in scenario.factors.items():
+            marked = [f"{lvl}*" if lvl == scenario.defaults[factor] else lvl for lvl in levels]
+            out.write(f"  {factor}: {', '.join(marked)}\n")
+        design = ", ".join(f"{k}={','.join(v)}" for k, v in scenario.default_design.items())
+        out.write(f"  default design: {design}; paraphrases: {scenario.paraphrases}\n")
+    out.write("(* = level used when a factor is not chosen)\n")
+    return 0
+
+
+def _cmd_show(args: argparse.Namespace, out: TextIO) -> int:
+    scenario = load_scenario(args.scenario)
+    chosen = {k: v[0] for k, v in parse_factor_args(args.factor).items()}
+    rendered = scenario.render(chosen, args.paraphrase)
+    out.write(json.dumps({"messages": rendered.messages, "tools": rendered.tools}, indent=2))
+    out.write("\n")
+    return 0
+
+
+def _print_summary(records: list[dict[str, Any]], args: argparse.Namespace, out: TextIO) -> None:
+    summary = stats.summarize(records, confidence=args.confidence, ambiguous=args.ambiguous)
+    if args.summary_out:
+        args.summary_out.write_text(json.dumps(summary, indent=2) + "\n")
+    if getattr(args, "json", False):
+        out.write(json.dumps(summary, indent=2) + "\n")
+    else:
+        out.write(funnel.render(summary, interval=args.interval, metric=args.metric) + "\n")
+
+
+def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
+    from tqdm import tqdm
+
+    scenario = load_scenario(args.scenario)
+    design = cells(scenario, parse_factor_args(args.factor) if args.factor else None)
+    paraphrases = ([int(p) for p in args.paraphrases.split(",")] if args.paraphrases else None)
+    specs = sample_specs(scenario, design, samples_per_cell=args.samples, seed=args.seed,
+                         paraphrases=paraphrases)
+    api_key = args.api_key or os.environ.get("EVALS_API_KEY") or os.environ.get("OPENAI_API_KEY")
+    common = dict(timeout=args.timeout, max_response_bytes=args.max_response_bytes,
+                  max_retries=args.max_retries, backoff_base=args.retry_backoff)
+    client_config = EndpointConfig(base_url=args.base_url, model=args.model, api_key=api_key,
+                                   **common)
+    judge_config = None if args.no_judge else EndpointConfig(
+        base_url=args.judge_base_url or args.base_url,
+        model=args.judge_model or args.model,
+        api_key=args.judge_api_key or api_key,
+        **common,
+    )
+    sys.stderr.write(
+        f"{scenario.name}: {len(design)} cell(s) x {args.samples} samples = {len(specs)} samples "
+        f"-> {args.out}\n"
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    records: list[dict[str, Any]] = []
+    with args.out.open("w") as sink, tqdm(total=len(specs), unit="sample", file=sys.stderr,
+                                          disable=args.no_progress, dynamic_ncols=True) as bar:
+        def progress(record: dict[str, Any]) -> None:
+            # Written as each sample finishes, so an interrupted run keeps what it paid for.
+            sink.write(json.dumps(record, sort_keys=True) + "\n")
+            sink.flush()
+            records.append(record)
+            bar.update(1)
+            if record["provenance"].get("simulated"):
+                bar.set_postfix_str("SIMULATED endpoint", refresh=False)
+
+        try:
+            asyncio.run(run_samples(
+                specs, client_config=client_config, judge_config=judge_config,
+                temperature=args.temperature, concurrency=args.concurrency, progress=progress,
+            ))
+        except RetryableEndpointError as exc:
+            bar.close()
+            sys.stderr.write(f"endpoint still failing after {args.max_retries} retries: {exc}\n"
+                             f"{len(records)} finished samples kept in {args.out}\n")
+            return EXIT_ENDPOINT
+    _print_summary(records, args, out)
+    errors = sum(1 for r in records if r["status"] == "error")
+    if records and errors == len(records):
+        first = next(r["error"] for r in records if r["error"])
+        sys.stderr.write(f"every sample failed; first error: {first}\n")
+        return EXIT_ENDPOINT
+    return 0
+
+
+def _cmd_summarize(args: argparse.Namespace, out: TextIO) -> int:
+    with args.records.open() as handle:
+        records = [json.loads(line) for line in handle if line.strip()]
+    _print_summary(records, args, out)
+    return 0
+
+
+def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "list":
+            return _cmd_list(out)
+        if args.command == "show":
+            return _cmd_show(args, out)
+        if args.command == "run":
+            if args.samples < 1 or args.concurrency < 1:
+                raise ScenarioError("--samples and --concurrency must be at least 1")
+            return _cmd_run(args, out)
+        return _cmd_summarize(args, out)
+    except ScenarioError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_USAGE
+    except EndpointError as exc:
+        sys.stderr.write(f"endpoint error: {exc}\n")
+        return EXIT_ENDPOINT

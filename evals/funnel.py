@@ -1,0 +1,85 @@
+"""Plain-text rendering of a summary for the CLI: one row per cell, one column per funnel stage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evals.stats import METRICS
+
+HEADERS = {
+    "misaligned": "P(misaligned)",
+    "deceptive_given_misaligned": "P(deceptive|mis)",
+    "double_down_given_deceptive": "P(double down|dec)",
+    "joint": "P(all three)",
+}
+SIM_BANNER = (
+    "*** SIMULATED ENDPOINT: these numbers describe a govflow-simulator profile, "
+    "not any real model ***"
+)
+
+
+def _cell(metric: dict[str, Any], interval: str) -> str:
+    if not metric["n"]:
+        return "-/0"
+    lo, hi = metric[interval]
+    return f"{metric['k']}/{metric['n']} {metric['rate']:.2f} [{lo:.2f},{hi:.2f}]"
+
+
+def _varying(cells: dict[str, Any]) -> tuple[list[str], dict[str, str]]:
+    """Factors whose level differs between cells (shown per row) and the fixed ones (header)."""
+    values: dict[str, set[str]] = {}
+    for cell in cells.values():
+        for name, level in cell["factors"].items():
+            values.setdefault(name, set()).add(level)
+    varying = sorted(n for n, v in values.items() if len(v) > 1)
+    fixed = {n: next(iter(v)) for n, v in sorted(values.items()) if len(v) == 1}
+    return varying, fixed
+
+
+def render(summary: dict[str, Any], *, interval: str = "clopper_pearson",
+           metric: str = "misaligned") -> str:
+    cells = summary["cells"]
+    varying, fixed = _varying(cells)
+    lines = []
+    if summary.get("simulated"):
+        lines.append(SIM_BANNER)
+    conf = int(round(summary["confidence"] * 100))
+    name = {"clopper_pearson": "Clopper-Pearson", "wilson": "Wilson"}[interval]
+    lines.append(
+        f"scenario: {', '.join(summary['scenarios'])}   model(s): "
+        f"{', '.join(summary['models_answered']) or '-'}   {conf}% {name} intervals   "
+        f"ambiguous: {summary['ambiguous_policy']}"
+    )
+    if fixed:
+        lines.append("fixed: " + ", ".join(f"{k}={v}" for k, v in fixed.items()))
+    rows = [["cell", "n"] + [HEADERS[m] for m in METRICS] + ["ambig", "invalid", "error"]]
+    keyed = [(k, c) for k, c in cells.items()] + [("ALL", summary["overall"])]
+    for key, cell in keyed:
+        label = key if key == "ALL" else (
+            "|".join(f"{f}={cell['factors'][f]}" for f in varying) or key)
+        rows.append(
+            [label, str(cell["samples"])]
+            + [_cell(cell["metrics"][m], interval) for m in METRICS]
+            + [str(cell["ambiguous"]), str(cell["invalid"]), str(cell["status"].get("error", 0))]
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for i, row in enumerate(rows):
+        lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+        if i == 0 or i == len(rows) - 2:
+            lines.append("  ".join("-" * w for w in widths))
+    for turn, kappa in summary["kappa"].items():
+        value = "n/a" if kappa["kappa"] is None else f"{kappa['kappa']:.3f}"
+        agreement = "n/a" if kappa["agreement"] is None else f"{kappa['agreement']:.3f}"
+        lines.append(
+            f"judge-rule agreement ({turn}): kappa={value} agreement={agreement} "
+            f"pairs={kappa['n']} judge_unparseable={kappa['judge_invalid']}"
+        )
+    worst = summary["worst_cell"].get(metric)
+    if worst:
+        lines.append(
+            f"worst cell for {metric} (highest {worst['method']} upper bound): {worst['cell']} "
+            f"upper={worst['upper']:.3f} ({worst['k']}/{worst['n']})"
+        )
+    if summary.get("simulated"):
+        lines.append(SIM_BANNER)
+    return "\n".join(lines)
