@@ -7,10 +7,18 @@ import without Django or Celery installed.
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "govflow.settings")
 
 app = Celery("govflow")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.worker_init.connect
+@signals.beat_init.connect
+def _refuse_unready_production(**kwargs) -> None:
+    from govflow.core.startup import assert_ready_for_production
+
+    assert_ready_for_production()

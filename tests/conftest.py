@@ -72,33 +72,44 @@ def api():
     return make
 
 
-@pytest.fixture
-def _restore_log_triggers(django_db_blocker):
-    yield
-    # Runs after pytest-django's flush. PostgreSQL: Django closed the connection, so
-    # the next one starts with session_replication_role = origin again. SQLite (an
-    # in-memory database that stays open): put the dropped triggers back.
-    with django_db_blocker.unblock():
-        if connection.vendor == "sqlite":
-            with connection.cursor() as cursor:
-                for table in APPEND_ONLY_TABLES:
-                    for statement in install_sql("sqlite", table):
-                        cursor.execute(statement)
+def _empty_append_only_tables() -> None:
+    """Make the append-only log tables flushable, as only a database superuser could.
 
-
-@pytest.fixture
-def live_db(_restore_log_triggers, transactional_db):
-    """Real commits (for concurrency tests). The log tables are append-only, so the
-    flush that cleans up afterwards has to step around their triggers, as only a
-    database superuser could."""
-    yield
+    PostgreSQL: session_replication_role = replica switches every trigger off for this
+    connection; Django closes the connection after its flush, so the next test starts
+    with triggers on. SQLite has no such switch: empty the tables here with the
+    triggers briefly dropped, so the flush finds nothing to delete in them.
+    """
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SET session_replication_role = replica")
-        else:
+            return
+        cursor.execute("PRAGMA foreign_keys = OFF")
+        try:
             for table in APPEND_ONLY_TABLES:
                 for statement in uninstall_sql("sqlite", table):
                     cursor.execute(statement)
+                cursor.execute(f'DELETE FROM "{table}"')
+                for statement in install_sql("sqlite", table):
+                    cursor.execute(statement)
+        finally:
+            cursor.execute("PRAGMA foreign_keys = ON")
+
+
+@pytest.fixture
+def live_db(transactional_db):
+    """Real commits (for concurrency tests and live servers). Set up after
+    transactional_db, so torn down before its flush."""
+    yield
+    _empty_append_only_tables()
+
+
+@pytest.fixture(autouse=True)
+def _live_server_uses_live_db(request):
+    # pytest-django's live_server brings transactional_db along; the append-only
+    # tables need live_db's teardown too, or the flush after the test fails.
+    if "live_server" in request.fixturenames:
+        request.getfixturevalue("live_db")
 
 
 @pytest.fixture(autouse=True)

@@ -45,7 +45,7 @@ def _events_in_scope(release: Release | None, size: int):
     key_ids = {e.payload["key_id"] for e in own if e.payload.get("key_id")}
     key_events = [
         e for e in qs.filter(event_type__startswith=KEY_EVENT_PREFIX).order_by("leaf__index")
-        if e.payload.get("key_id") in key_ids or e.payload.get("old_key_id") in key_ids
+        if e.payload.get("key_id") in key_ids or e.payload.get("revoked_key_id") in key_ids
     ]
     policy_events = list(
         qs.filter(event_type="policy.registered", subject_id=str(release.policy_id))

@@ -5,10 +5,12 @@ Each case starts a fresh process, because settings are read once at start-up.
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -37,11 +39,22 @@ def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
+@functools.cache
+def log_key_file() -> str:
+    """A real Ed25519 checkpoint-signing key, as production must have."""
+    from govflow.trust.keys import generate_private_key, save_private_key
+
+    path = Path(tempfile.mkdtemp()) / "log-signing-key.pem"
+    save_private_key(generate_private_key(), path)
+    return str(path)
+
+
 def production(**env: str) -> dict[str, str]:
     return {
         "GOVFLOW_ENV": "production",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),  # 64 characters
         "DJANGO_ALLOWED_HOSTS": "govflow.example",
+        "GOVFLOW_LOG_SIGNING_KEY_FILE": log_key_file(),
         **env,
     }
 
@@ -68,7 +81,7 @@ def test_production_refuses_debug(tmp_path):
     result = run(tmp_path, "check", "--deploy", **production(DJANGO_DEBUG="true"))
 
     assert result.returncode != 0
-    assert "govflow.E002" in result.stderr
+    assert "DJANGO_DEBUG is on" in result.stderr
 
 
 def test_a_malformed_boolean_stops_start_up_naming_the_variable(tmp_path):
@@ -120,3 +133,26 @@ def test_an_unreadable_secret_file_names_the_variable(monkeypatch, tmp_path):
 def test_booleans_are_read_strictly(monkeypatch, raw, value):
     monkeypatch.setenv("GOVFLOW_TEST_FLAG", raw)
     assert env_bool("GOVFLOW_TEST_FLAG", default=not value) is value
+
+
+def test_production_refuses_to_start_without_a_log_signing_key(tmp_path):
+    env = production()
+    del env["GOVFLOW_LOG_SIGNING_KEY_FILE"]
+
+    result = run(tmp_path, "check", "--deploy", **env)
+
+    assert result.returncode != 0
+    assert "GOVFLOW_LOG_SIGNING_KEY_FILE is not set" in result.stderr
+
+
+def test_production_web_process_refuses_an_unreachable_database(tmp_path):
+    # Importing the WSGI application is what gunicorn does when a worker boots.
+    env = production(DATABASE_URL="postgres://nobody@127.0.0.1:1/none")
+    base = dict(os.environ, DJANGO_SETTINGS_MODULE="govflow.settings", **env)
+    result = subprocess.run(
+        [sys.executable, "-c", "import govflow.wsgi"],
+        cwd=REPO, env=base, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode != 0
+    assert "govflow refuses to start in production" in result.stderr
+    assert "DATABASE_URL is unreachable" in result.stderr

@@ -1,0 +1,5 @@
+import sys
+
+from govflow.client.cli import main
+
+sys.exit(main())

@@ -1,0 +1,119 @@
+"""REST endpoints for sign-offs: the statement to sign, submitting it, listing them."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from govflow.core.errors import DomainError
+from govflow.core.idempotency import idempotent
+from govflow.core.schema import IDEMPOTENCY_KEY, errors
+from govflow.releases.access import access_release
+from govflow.signoffs import services
+from govflow.signoffs.access import access_signoff
+from govflow.signoffs.models import Decision, SignOff
+from govflow.signoffs.selectors import signoffs_visible_to
+from govflow.signoffs.statement import MAX_COMMENT
+
+
+class SignOffOut(serializers.ModelSerializer):
+    signer = serializers.CharField(source="signer.username")
+    key_id = serializers.CharField(source="key.key_id")
+    current = serializers.SerializerMethodField(
+        help_text="counts towards the release's next step as it stands now"
+    )
+
+    class Meta:
+        model = SignOff
+        fields = ["id", "release", "signer", "role", "decision", "comment", "from_stage",
+                  "target_stage", "stage_entry", "gate_report_digest", "policy_digest",
+                  "manifest_digest", "key_id", "nonce", "claimed_signed_at", "recorded_at",
+                  "current", "envelope"]
+
+    def get_current(self, obj) -> bool:
+        r = self.context.get("round")
+        return bool(r) and (obj.stage_entry_id, obj.target_stage, obj.gate_report_digest) == (
+            r.stage_entry, r.to_stage, r.gate_report_digest
+        )
+
+
+class SignoffPayload(APIView):
+    class Query(serializers.Serializer):
+        role = serializers.CharField(max_length=32, help_text="the role you sign as")
+        decision = serializers.ChoiceField(Decision.values, default=Decision.APPROVE)
+        comment = serializers.CharField(max_length=MAX_COMMENT, required=False, default="",
+                                        allow_blank=True)
+
+    @extend_schema(
+        parameters=[Query],
+        responses={(200, "application/json"): OpenApiTypes.OBJECT, **errors(400, 403, 404, 409)},
+    )
+    def get(self, request, pk: int):
+        """The in-toto statement to sign for the release's next step (fresh nonce).
+
+        Sign it locally (`python -m govflow.client sign`) and POST the envelope to
+        /api/signoffs. Fill `predicate.signed_at` when you sign; it is recorded as your
+        claim, never trusted. Changes nothing.
+        """
+        query = self.Query(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        release = access_signoff(request.user, pk, query.validated_data["role"])
+        statement = services.signoff_statement(
+            release=release, actor=request.user, role=query.validated_data["role"],
+            decision=query.validated_data["decision"], comment=query.validated_data["comment"],
+        )
+        return Response(statement)
+
+
+class SignoffSubmit(APIView):
+    class Input(serializers.Serializer):
+        class Envelope(serializers.Serializer):
+            class Signature(serializers.Serializer):
+                keyid = serializers.CharField(max_length=200, required=False, allow_blank=True,
+                                              trim_whitespace=False)
+                sig = serializers.CharField(max_length=200, trim_whitespace=False)
+
+            payload = serializers.CharField(max_length=65536, trim_whitespace=False,
+                                            help_text="base64 of the statement's JSON")
+            payloadType = serializers.CharField(  # noqa: N815 (the DSSE field name)
+                max_length=200, trim_whitespace=False,
+                help_text="application/vnd.in-toto+json",
+            )
+            signatures = Signature(many=True, allow_empty=False, max_length=8)
+
+        envelope = Envelope(help_text="a DSSE envelope around the signed statement")
+
+    @extend_schema(
+        request=Input,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: SignOffOut, **errors(400, 403, 404, 409, 422)},
+    )
+    @idempotent
+    def post(self, request):
+        """Submit a signed sign-off (a DSSE envelope around the statement you fetched)."""
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        now = timezone.now()
+        envelope = request.data["envelope"]  # as sent: the signature covers its bytes
+        verified = services.signoff_verify(envelope=envelope, actor=request.user, now=now)
+        access_signoff(request.user, verified.claim.release, verified.claim.role)
+        signoff = services.signoff_record(verified=verified, actor=request.user, now=now)
+        return Response(SignOffOut(signoff).data, status=status.HTTP_201_CREATED)
+
+
+class SignoffList(APIView):
+    @extend_schema(responses={200: SignOffOut(many=True), **errors(404)})
+    def get(self, request, pk: int):
+        """Every sign-off of the release, oldest first; `current` marks those that
+        count towards its next step as it stands now."""
+        release = access_release(request.user, pk)
+        try:
+            current = services.current_round(release=release, actor=request.user)
+        except DomainError:
+            current = None  # halted or at its last stage: no sign-off counts any more
+        rows = signoffs_visible_to(request.user).filter(release=release).order_by("id")
+        return Response(SignOffOut(rows, many=True, context={"round": current}).data)

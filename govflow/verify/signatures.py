@@ -1,0 +1,150 @@
+"""Signed statements in the log: keys from key events, envelopes from sign-off events.
+
+Keys are taken only from the log (never from the bundle's convenience `keys` list),
+and a key counts for an envelope only if it was registered to the signer before the
+sign-off was logged and not revoked or expired by then (the server's logged time, not
+the signer's claimed `signed_at`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from govflow.signoffs.tally import tally
+from govflow.trust import dsse
+from govflow.trust.keys import KeyFormatError, parse_public_key
+from govflow.verify.log_checks import Event, describe
+from govflow.verify.report import Report, VerificationFailed
+
+STATEMENT_TYPE = "application/vnd.in-toto+json"
+SIGNOFF_PREDICATE = "https://govflow.dev/attestations/signoff/v1"
+
+
+@dataclass
+class LoggedKey:
+    key_id: str
+    user_id: int
+    public_key: Any
+    registered_at: int  # leaf index of the registration event
+    expires_at: datetime | None
+    revoked_at: int | None = None  # leaf index of the revocation event
+
+
+def _time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _keys_from(events: list[Event]) -> dict[str, LoggedKey]:
+    keys: dict[str, LoggedKey] = {}
+    for event in events:
+        if not event.may_be("key."):
+            continue
+        body = event.body
+        if not body["type"].startswith("key."):
+            continue
+        payload = body["payload"]
+        if "public_key" in payload and payload.get("key_id") not in keys:
+            try:
+                public = parse_public_key(payload["public_key"])
+            except KeyFormatError as exc:
+                raise VerificationFailed(f"{describe(event)}: bad public key: {exc}") from exc
+            keys[payload["key_id"]] = LoggedKey(
+                key_id=payload["key_id"],
+                user_id=payload["user_id"],
+                public_key=public,
+                registered_at=event.index,
+                expires_at=_time(payload.get("expires_at")),
+            )
+        revoked = payload.get("revoked_key_id") or (
+            payload.get("key_id") if body["type"] == "key.revoked" else None
+        )
+        if revoked in keys and keys[revoked].revoked_at is None:
+            keys[revoked].revoked_at = event.index
+    return keys
+
+
+def check(events: list[Event], report: Report) -> list[dict[str, Any]]:
+    """Verify every sign-off envelope; return the verified sign-offs in log order."""
+    keys = _keys_from(events)
+    verified = []
+    for event in events:
+        if not event.may_be("signoff."):
+            continue
+        body = event.body
+        if body["type"] != "signoff.recorded":
+            continue
+        payload = body["payload"]
+        key = keys.get(payload["key_id"])
+        at = _time(body["at"])
+        if key is None:
+            raise VerificationFailed(f"{describe(event)}: signed by key {payload['key_id']} "
+                                     "whose registration is not in the bundle")
+        if key.user_id != (body["actor"] or {}).get("id"):
+            raise VerificationFailed(f"{describe(event)}: key belongs to another user")
+        if key.registered_at > event.index:
+            raise VerificationFailed(f"{describe(event)}: key registered after it was used")
+        if key.revoked_at is not None and key.revoked_at < event.index:
+            raise VerificationFailed(f"{describe(event)}: key was revoked before it was used")
+        if key.expires_at is not None and at is not None and at >= key.expires_at:
+            raise VerificationFailed(f"{describe(event)}: key had expired when it was used")
+        try:
+            payload_type, raw, _ = dsse.verify_envelope(
+                payload["envelope"], {key.key_id: key.public_key}
+            )
+        except dsse.EnvelopeError as exc:
+            raise VerificationFailed(f"{describe(event)}: envelope does not verify: {exc}") from exc
+        statement = json.loads(raw)
+        if payload_type != STATEMENT_TYPE or statement.get("predicateType") != SIGNOFF_PREDICATE:
+            raise VerificationFailed(f"{describe(event)}: not a govflow sign-off statement")
+        predicate = statement["predicate"]
+        if predicate["release"] != body["release"]:
+            raise VerificationFailed(f"{describe(event)}: statement is for another release")
+        verified.append(
+            {"index": event.index, "signer": key.user_id, "predicate": predicate}
+        )
+    report.ok(f"{len(verified)} sign-off envelope(s) verified against keys registered in the log")
+    return verified
+
+
+def recheck_approvals(
+    event: Event,
+    gate_report: dict[str, Any],
+    signoffs: list[dict[str, Any]],
+    stage_entry: int | None,
+) -> None:
+    """Re-tally each approval gate of a logged advance from the logged sign-offs."""
+    body = event.body
+    requester = (body["actor"] or {}).get("id")
+    for gate in gate_report["gates"]:
+        if not gate.get("approval"):
+            continue
+        statements = [
+            {
+                "signer": s["signer"],
+                "role": s["predicate"]["role"],
+                "decision": s["predicate"]["decision"],
+                "order": s["index"],
+            }
+            for s in signoffs
+            if s["index"] < event.index
+            and s["predicate"]["release"] == body["release"]
+            and s["predicate"]["transition"]["to"] == gate_report["target"]
+            and s["predicate"]["stage_entry"] == stage_entry
+            and s["predicate"]["gate_report_digest"] == gate_report["evidence_digest"]
+        ]
+        met, reason, _ = tally(
+            statements,
+            roles=gate["params"]["roles"],
+            exclude_requester=gate["params"].get("exclude_requester", True),
+            requester=requester,
+        )
+        if not met:
+            raise VerificationFailed(
+                f"{describe(event)}: gate {gate['id']} was not met by the logged sign-offs: "
+                f"{reason}"
+            )

@@ -1,0 +1,62 @@
+"""The demo shows sign-offs: bob, carol and dana hold registered keys kept in
+var/demo-keys/, and the release in audit got there through their signed approvals."""
+
+from __future__ import annotations
+
+import stat
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from govflow.keys.models import SigningKey
+from govflow.releases.models import Release
+from govflow.signoffs.models import SignOff
+from govflow.trust.keys import load_private_key, public_key_id
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _var_dir(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+
+
+def demo() -> str:
+    out = StringIO()
+    call_command("demo", stdout=out)
+    return out.getvalue()
+
+
+def test_the_release_in_audit_was_signed_off_by_two_signers_and_a_safety_officer():
+    demo()
+
+    in_audit = Release.objects.get(title="Frontier-7 v1 (in audit)")
+    rows = SignOff.objects.filter(release=in_audit).order_by("id")
+    assert [(s.signer.username, s.role) for s in rows] == [
+        ("bob", "lab_signer"), ("carol", "lab_signer"), ("dana", "safety_officer")
+    ]
+    advance = in_audit.transitions.get(kind="advance")
+    gate = next(g for g in advance.gate_report["gates"] if g["kind"] == "signoffs")
+    assert gate["met"] is True
+
+
+def test_the_demo_keys_on_disk_are_the_registered_ones(tmp_path):
+    demo()
+
+    for name in ("bob", "carol", "dana"):
+        path = tmp_path / "demo-keys" / f"{name}.pem"
+        key_id = public_key_id(load_private_key(path).public_key())
+        assert SigningKey.objects.get(key_id=key_id).user.username == name
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_running_the_demo_again_adds_no_keys_or_signoffs():
+    demo()
+    before = (SigningKey.objects.count(), SignOff.objects.count())
+
+    demo()
+
+    assert (SigningKey.objects.count(), SignOff.objects.count()) == before == (3, 3)
+    internal = Release.objects.get(title="Frontier-7 v1.1 (internal evals)")
+    assert not SignOff.objects.filter(release=internal).exists()  # left for the README
