@@ -1,0 +1,179 @@
+"""Server time of the oversight console's main pages (prints figures; not a test).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/govflow_console_bench \
+        .venv/bin/python bench/console_pages.py [--releases 1000] [--events 100000]
+
+Seeds a dedicated PostgreSQL database once (created if missing, migrated; its log
+tables are append-only, so drop it afterwards): two labs, 1,000 releases, audit events
+up to 100,000 in all (most of them on releases, as a busy log would have), sequenced
+into the Merkle tree with a signed checkpoint every 10,000 events. Then it requests each
+page in-process through Django's full stack (middleware, session auth, templates) as a
+signed-in regulator and reports the median and worst time of several runs and the
+number of SQL queries. "cold" is the first request after the cache was cleared (trail
+checks and charts computed), "warm" the following ones. The aim is < 300 ms a page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "govflow.settings")
+os.environ.setdefault("DATABASE_URL",
+                      "postgres://postgres@127.0.0.1:5432/govflow_console_bench")
+
+
+def _ensure_database() -> None:
+    import psycopg
+    from dj_database_url import parse
+
+    cfg = parse(os.environ["DATABASE_URL"])
+    if "postgres" not in cfg["ENGINE"]:
+        raise SystemExit("this benchmark needs PostgreSQL in DATABASE_URL")
+    admin = f"host={cfg['HOST']} port={cfg['PORT'] or 5432} user={cfg['USER']} dbname=postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname=%s",
+                            [cfg["NAME"]]).fetchone():
+            conn.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
+
+
+def _bulk_events(release_ids: list[int], org_id: int, actor, count: int) -> None:
+    """Events exactly as audit_append writes them, inserted in bulk."""
+    from django.utils import timezone
+
+    from govflow.audit.models import AuditEvent
+    from govflow.core.digests import canonical_json
+
+    rows = []
+    now = timezone.now()
+    for i in range(count):
+        release_id = release_ids[i % len(release_ids)]
+        event_uuid = uuid.uuid4()
+        payload = {"note": f"bench event {i}", "sha256": hashlib.sha256(str(i).encode())
+                   .hexdigest()}
+        body = {"v": 1, "uuid": str(event_uuid), "type": "evidence.attached",
+                "at": now.isoformat().replace("+00:00", "Z"),
+                "actor": {"id": actor.pk, "username": actor.get_username()},
+                "organization": org_id, "release": release_id,
+                "subject": {"type": "releases.release", "id": str(release_id)},
+                "payload": payload}
+        data = canonical_json(body)
+        rows.append(AuditEvent(
+            uuid=event_uuid, event_type="evidence.attached", created_at=now, actor=actor,
+            organization_id=org_id, release_id=release_id, subject_type="releases.release",
+            subject_id=str(release_id), payload=payload, canonical=data.decode(),
+            leaf_hash=hashlib.sha256(b"\x00" + data).hexdigest()))
+    AuditEvent.objects.bulk_create(rows, batch_size=2000)
+
+
+def seed(releases: int, events: int) -> None:
+    from govflow.accounts.models import Organization
+    from govflow.audit.log import checkpoint_create
+    from govflow.audit.models import AuditEvent
+    from govflow.releases.models import Release
+    from govflow.releases.services import release_open
+    from tests import factories
+
+    if Release.objects.count() >= releases:
+        return
+    print(f"seeding {releases} releases and {events} events (once)…", flush=True)
+    lab = Organization.objects.filter(slug="bench-lab").first() or factories.organization(
+        kind="lab", slug="bench-lab")
+    other = factories.organization(kind="lab")
+    manager = factories.person(lab, "release_manager")
+    factories.person(other, "release_manager")
+    factories.person(factories.organization(kind="regulator"), "regulator",
+                     username="bench-regulator")
+    version = factories.system_version(lab, manager, model={
+        "name": "bench", "weights_digest": "sha256:" + "0" * 64,
+        "training_compute_flop": 3e24})
+    policy = factories.policy()
+    ids = [release_open(system_version=version, policy_version=policy, title=f"bench {i}",
+                        actor=manager).pk for i in range(releases)]
+    remaining = events - AuditEvent.objects.count()
+    chunk = 10_000
+    while remaining > 0:
+        n = min(chunk, remaining)
+        _bulk_events(ids, lab.pk, manager, n)
+        checkpoint_create()
+        remaining -= n
+        print(f"  {events - remaining} events, checkpointed", flush=True)
+
+
+def measure(client, url: str, runs: int) -> tuple[float, float, float, int]:
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    cache.clear()
+    start = time.perf_counter()
+    response = client.get(url)
+    cold = (time.perf_counter() - start) * 1000
+    assert response.status_code == 200, (url, response.status_code)
+    times = []
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as queries:
+            start = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - start) * 1000)
+    return cold, statistics.median(times), max(times), len(queries)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--releases", type=int, default=1000)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    _ensure_database()
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.test import Client
+
+    from govflow.audit.models import AuditEvent, Checkpoint
+    from govflow.releases.models import Release
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("migrate", verbosity=0)
+    seed(args.releases, args.events)
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="bench-regulator"))
+    middle = Release.objects.order_by("id")[Release.objects.count() // 2]
+    pages = [
+        ("releases list, page 1", "/console/"),
+        ("releases list, page 10", "/console/?page=10"),
+        ("releases list, filtered", "/console/?lab=bench-lab&status=active"),
+        ("release page", f"/console/releases/{middle.pk}/"),
+        ("audit trail, everything, page 1", "/console/audit/"),
+        ("audit trail, everything, page 1000", "/console/audit/?page=1000"),
+        ("audit trail of one release", f"/console/audit/?release={middle.pk}"),
+        ("checkpoint history", "/console/checkpoints/"),
+        ("regulator actions", "/console/oversight/"),
+    ]
+    print(f"\n{Release.objects.count()} releases, {AuditEvent.objects.count()} audit events, "
+          f"{Checkpoint.objects.count()} checkpoints; {args.runs} warm runs each\n")
+    # One request first, so "cold" below is a cache miss, not this process's first
+    # request (imports, template compilation, matplotlib's font cache).
+    client.get(f"/console/releases/{middle.pk}/")
+    print(f"{'page':<38}{'cold ms':>9}{'warm p50':>10}{'warm max':>10}{'queries':>9}")
+    worst = 0.0
+    for name, url in pages:
+        cold, p50, high, queries = measure(client, url, args.runs)
+        worst = max(worst, p50)
+        print(f"{name:<38}{cold:>9.1f}{p50:>10.1f}{high:>10.1f}{queries:>9}")
+    print(f"\nslowest warm median: {worst:.1f} ms (aim < 300 ms)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,238 @@
+"""The regulator's signed actions in the console: each prepares a statement to sign and
+records a signed envelope through the same access checks and services as its API
+endpoint (govflow.oversight.api, govflow.auditing.api)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time
+from typing import Any
+
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from govflow.accounts.models import Organization, OrganizationKind
+from govflow.console import sections
+from govflow.core.errors import ValidationFailed
+from govflow.oversight import services
+from govflow.oversight.access import access_hold, access_regulator, access_sanction
+from govflow.oversight.statements import parse_hold, parse_sanction
+from govflow.releases.access import access_release
+
+
+def _field(data: Mapping[str, str], name: str) -> str:
+    value = (data.get(name) or "").strip()
+    if not value:
+        raise ValidationFailed(f"{name.replace('_', ' ')} is required",
+                               detail={"fields": [{"path": name, "message": "required"}]})
+    return value
+
+
+def _int(data: Mapping[str, str], name: str) -> int:
+    value = _field(data, name)
+    if not value.isdigit():
+        raise Http404
+    return int(value)
+
+
+def _when(data: Mapping[str, str], name: str) -> datetime:
+    raw = _field(data, name)
+    moment = parse_datetime(raw)
+    if moment is None and (day := parse_date(raw)) is not None:
+        moment = datetime.combine(day, time(0, 0))
+    if moment is None:
+        raise ValidationFailed(f"{name} must be a date (YYYY-MM-DD)")
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment, UTC)
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    title: str
+    prepare: Callable[[Any, Mapping[str, str]], tuple[dict[str, Any], dict[str, str]]]
+    submit: Callable[[Any, Any, Mapping[str, str]], tuple[str, str]]
+    needs: str = ""  # the optional app it belongs to
+    fields: tuple[str, ...] = field(default=())
+
+
+# --- regulatory holds ---------------------------------------------------------------------
+
+
+def _hold_place_prepare(user, data):
+    access_regulator(user)
+    release = access_release(user, _int(data, "release"))
+    statement = services.hold_statement(release=release, action="place",
+                                        reason=_field(data, "reason"))
+    return statement, {"release": str(release.pk)}
+
+
+def _hold_place_submit(user, envelope, data):  # noqa: ARG001
+    access_regulator(user)
+    now = timezone.now()
+    verified = services.oversight_verify(envelope=envelope, actor=user, now=now,
+                                         parse=parse_hold)
+    access_release(user, verified.claim.release)
+    hold = services.hold_place(verified=verified, actor=user, now=now)
+    return (f"Hold {hold.pk} placed on release {hold.release_id}: it advances no further.",
+            reverse("console:release", args=[hold.release_id]))
+
+
+def _hold_lift_prepare(user, data):
+    hold = access_hold(user, _int(data, "hold"), act=True)
+    statement = services.hold_statement(release=hold.release, action="lift",
+                                        reason=_field(data, "reason"), hold=hold)
+    return statement, {"hold": str(hold.pk)}
+
+
+def _hold_lift_submit(user, envelope, data):
+    hold_id = _int(data, "hold")
+    access_hold(user, hold_id, act=True)
+    now = timezone.now()
+    verified = services.oversight_verify(envelope=envelope, actor=user, now=now,
+                                         parse=parse_hold)
+    hold = services.hold_lift(hold_id=hold_id, verified=verified, actor=user, now=now)
+    return (f"Hold {hold.pk} lifted.", reverse("console:release", args=[hold.release_id]))
+
+
+# --- sanctions ----------------------------------------------------------------------------
+
+
+def _sanction_impose_prepare(user, data):
+    access_regulator(user)
+    lab = Organization.objects.filter(slug=_field(data, "lab"), kind=OrganizationKind.LAB) \
+        .first()
+    if lab is None:
+        raise Http404
+    try:
+        compute = float(_field(data, "min_training_compute_flop"))
+    except ValueError as exc:
+        raise ValidationFailed("min training compute must be a number of FLOP") from exc
+    statement = services.sanction_statement(
+        action="impose", lab=lab, reason=_field(data, "reason"), stage=_field(data, "stage"),
+        min_training_compute_flop=compute, until=_when(data, "until"))
+    return statement, {}
+
+
+def _sanction_impose_submit(user, envelope, data):  # noqa: ARG001
+    access_regulator(user)
+    now = timezone.now()
+    verified = services.oversight_verify(envelope=envelope, actor=user, now=now,
+                                         parse=parse_sanction)
+    sanction = services.sanction_impose(verified=verified, actor=user, now=now)
+    return (f"Sanction {sanction.pk} imposed on {sanction.lab.slug}.",
+            reverse("console:oversight"))
+
+
+def _sanction_lift_prepare(user, data):
+    sanction = access_sanction(user, _int(data, "sanction"), act=True)
+    statement = services.sanction_statement(action="lift", lab=sanction.lab,
+                                            reason=_field(data, "reason"), sanction=sanction)
+    return statement, {"sanction": str(sanction.pk)}
+
+
+def _sanction_lift_submit(user, envelope, data):
+    sanction_id = _int(data, "sanction")
+    access_sanction(user, sanction_id, act=True)
+    now = timezone.now()
+    verified = services.oversight_verify(envelope=envelope, actor=user, now=now,
+                                         parse=parse_sanction)
+    sanction = services.sanction_lift(sanction_id=sanction_id, verified=verified, actor=user,
+                                      now=now)
+    return f"Sanction {sanction.pk} lifted.", reverse("console:oversight")
+
+
+# --- auditors and findings (govflow.auditing, when installed) -----------------------------
+
+
+def _certify_prepare(user, data):
+    from govflow.auditing.access import access_regulator as auditing_regulator
+    from govflow.auditing.statements import build_certificate
+
+    auditing_regulator(user)
+    auditor = Organization.objects.filter(slug=_field(data, "auditor"),
+                                          kind=OrganizationKind.AUDITOR).first()
+    if auditor is None:
+        raise Http404
+    split = [v.strip() for v in _field(data, "risk_areas").split(",") if v.strip()]
+    levels = [v.strip() for v in _field(data, "access_levels").split(",") if v.strip()]
+    statement = build_certificate(
+        auditor=auditor.slug, risk_areas=split, access_levels=levels,
+        valid_from=timezone.now().isoformat(timespec="seconds").replace("+00:00", "Z"),
+        valid_until=_when(data, "valid_until").isoformat().replace("+00:00", "Z"),
+        standard=(data.get("standard") or "").strip())
+    return statement, {}
+
+
+def _certify_submit(user, envelope, data):  # noqa: ARG001
+    from govflow.auditing import services as auditing
+    from govflow.auditing.access import access_regulator as auditing_regulator
+    from govflow.auditing.signed import verify_signed
+    from govflow.auditing.statements import parse_certificate
+
+    auditing_regulator(user)
+    now = timezone.now()
+    verified = verify_signed(envelope=envelope, actor=user, now=now, parse=parse_certificate)
+    certificate = auditing.certificate_issue(verified=verified, actor=user, now=now)
+    return (f"Certificate {certificate.pk} issued to {certificate.auditor.slug}.",
+            reverse("console:oversight"))
+
+
+def _decide_prepare(user, data):
+    from govflow.auditing.access import access_finding, access_finding_action
+    from govflow.auditing.statements import build_finding_statement
+
+    finding = access_finding(user, _int(data, "finding"))
+    access_finding_action(user, finding, "decide")
+    version = finding.release.system_version
+    release = {"id": finding.release_id, "system": version.system_id,
+               "system_version_number": version.number,
+               "manifest_digest": version.manifest_digest}
+    statement = build_finding_statement(release=release, finding=finding.pk, action="decide",
+                                        text=_field(data, "text"),
+                                        outcome=_field(data, "outcome"))
+    return statement, {"finding": str(finding.pk)}
+
+
+def _decide_submit(user, envelope, data):
+    from govflow.auditing import services as auditing
+    from govflow.auditing.access import access_finding, access_finding_action
+    from govflow.auditing.signed import verify_signed
+    from govflow.auditing.statements import parse_finding_statement
+
+    finding = access_finding(user, _int(data, "finding"))
+    now = timezone.now()
+    verified = verify_signed(envelope=envelope, actor=user, now=now,
+                             parse=parse_finding_statement)
+    access_finding_action(user, finding, verified.claim.action)
+    auditing.finding_statement_append(finding_id=finding.pk, verified=verified, actor=user,
+                                      now=now)
+    return (f"Decision on finding {finding.pk} recorded.",
+            reverse("console:release", args=[finding.release_id]) + f"#finding-{finding.pk}")
+
+
+ACTIONS = {a.name: a for a in [
+    Action("hold-place", "Place a regulatory hold", _hold_place_prepare, _hold_place_submit,
+           fields=("release", "reason")),
+    Action("hold-lift", "Lift a regulatory hold", _hold_lift_prepare, _hold_lift_submit,
+           fields=("hold", "reason")),
+    Action("sanction-impose", "Impose a sanction on a lab", _sanction_impose_prepare,
+           _sanction_impose_submit,
+           fields=("lab", "stage", "min_training_compute_flop", "until", "reason")),
+    Action("sanction-lift", "Lift a sanction", _sanction_lift_prepare, _sanction_lift_submit,
+           fields=("sanction", "reason")),
+    Action("certify", "Certify an auditor firm", _certify_prepare, _certify_submit,
+           needs="auditing",
+           fields=("auditor", "risk_areas", "access_levels", "valid_until", "standard")),
+    Action("finding-decide", "Decide an escalated finding", _decide_prepare, _decide_submit,
+           needs="auditing", fields=("finding", "outcome", "text")),
+]}
+
+
+def action_named(name: str) -> Action:
+    action = ACTIONS.get(name)
+    if action is None or (action.needs and not sections.installed(action.needs)):
+        raise Http404
+    return action

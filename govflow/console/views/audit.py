@@ -1,0 +1,25 @@
+"""The audit trail and the checkpoint history."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+
+from govflow.console.trail import audit_trail, checkpoint_history
+from govflow.console.views.base import page
+
+
+@login_required
+def trail(request):
+    raw = request.GET.get("release", "")
+    if raw and not raw.isdigit():
+        raise Http404
+    context = audit_trail(request.user, release_id=int(raw) if raw else None,
+                          event_type=request.GET.get("type", ""),
+                          page=request.GET.get("page", 1))
+    return page(request, "audit.html", context)
+
+
+@login_required
+def checkpoints(request):
+    return page(request, "checkpoints.html", checkpoint_history(page=request.GET.get("page", 1)))

@@ -1,0 +1,57 @@
+"""The demo's oversight (called from `govflow.demo.build`; idempotent): rita placed a
+regulatory hold on the release in audit and lifted it, and a whistleblower report came
+in with her reply — through the same services the API and the console call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from govflow.keys.models import SigningKey
+from govflow.keys.services import key_register
+from govflow.oversight.models import RegulatoryHold, WhistleblowerReport
+from govflow.oversight.services import hold_lift, hold_place, hold_statement, oversight_verify
+from govflow.oversight.statements import parse_hold
+from govflow.oversight.whistleblower import report_file, report_message_add
+from govflow.trust.intoto import Statement, sign_statement
+from govflow.trust.keys import public_key_id, public_key_to_base64
+
+REGULATOR = "rita"
+REPORT_SUBJECT = "demo: an eval run left out of the internal-evaluation report"
+
+
+def _signed(statement: dict, private) -> dict:
+    statement["predicate"]["signed_at"] = timezone.now().isoformat().replace("+00:00", "Z")
+    return sign_statement(Statement.from_dict(statement), private)
+
+
+def build_oversight_demo(world, *, private_key: Callable) -> None:
+    rita = get_user_model().objects.get(username=REGULATOR)
+    private, world.key_files[REGULATOR] = private_key(REGULATOR)
+    if not SigningKey.objects.filter(key_id=public_key_id(private.public_key())).exists():
+        key_register(user=rita, public_key=public_key_to_base64(private.public_key()),
+                     name="demo key")
+    release = world.releases["in_audit"]
+    if not RegulatoryHold.objects.filter(release=release).exists():
+        reason = "demo: hold while a reported concern about the eval runs is looked into"
+        envelope = _signed(hold_statement(release=release, action="place", reason=reason),
+                           private)
+        verified = oversight_verify(envelope=envelope, actor=rita, now=timezone.now(),
+                                    parse=parse_hold)
+        hold = hold_place(verified=verified, actor=rita)
+        envelope = _signed(hold_statement(release=release, action="lift",
+                                          reason="demo: the concern was answered", hold=hold),
+                           private)
+        verified = oversight_verify(envelope=envelope, actor=rita, now=timezone.now(),
+                                    parse=parse_hold)
+        hold_lift(hold_id=hold.pk, verified=verified, actor=rita)
+    if not WhistleblowerReport.objects.filter(subject=REPORT_SUBJECT).exists():
+        report, _code = report_file(
+            subject=REPORT_SUBJECT, concerning="Frontier Lab, Frontier-7",
+            body="A deception eval run at high pressure was stopped and re-run until it "
+                 "passed; the first run is not attached to the release. (Demo text.)")
+        report_message_add(report_id=report.pk, actor=rita,
+                           body="Thank you. We have placed the release on hold while we "
+                                "ask the lab for every run. (Demo reply.)")
