@@ -92,7 +92,7 @@ def check_trusted(
 # regular-expression pre-filter, confirmed by the parsed type, spares hashing-only events
 # from any further work.
 DECISION_PREFIXES = ("release.", "key.", "signoff.")
-DECISION_MARKERS = re.compile(r'"type":"(?:release|key|signoff)\.')
+DECISION_MARKERS = re.compile(r'"type":"(?:release|key|signoff)\.|"envelope":\{')
 
 
 class Event:
@@ -149,7 +149,7 @@ def check_events(
         leaves.append(leaf)
         if DECISION_MARKERS.search(canonical):
             event = Event(row["index"], canonical)
-            if event.type.startswith(DECISION_PREFIXES):
+            if event.type.startswith(DECISION_PREFIXES) or "envelope" in event.body["payload"]:
                 events.append(event)
     roots_at: dict[int, bytes] = {}
     if not checkpoints:

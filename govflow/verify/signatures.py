@@ -69,46 +69,63 @@ def _keys_from(events: list[Event]) -> dict[str, LoggedKey]:
 
 
 def check(events: list[Event], report: Report) -> list[dict[str, Any]]:
-    """Verify every sign-off envelope; return the verified sign-offs in log order."""
+    """Verify every signed statement in the log (sign-offs, findings, certificates,
+    holds, …); return the verified sign-offs in log order for the transition checks."""
     keys = _keys_from(events)
     verified = []
+    others = 0
     for event in events:
-        if not event.may_be("signoff."):
-            continue
         body = event.body
-        if body["type"] != "signoff.recorded":
-            continue
         payload = body["payload"]
-        key = keys.get(payload["key_id"])
-        at = _time(body["at"])
-        if key is None:
-            raise VerificationFailed(f"{describe(event)}: signed by key {payload['key_id']} "
-                                     "whose registration is not in the bundle")
-        if key.user_id != (body["actor"] or {}).get("id"):
-            raise VerificationFailed(f"{describe(event)}: key belongs to another user")
-        if key.registered_at > event.index:
-            raise VerificationFailed(f"{describe(event)}: key registered after it was used")
-        if key.revoked_at is not None and key.revoked_at < event.index:
-            raise VerificationFailed(f"{describe(event)}: key was revoked before it was used")
-        if key.expires_at is not None and at is not None and at >= key.expires_at:
-            raise VerificationFailed(f"{describe(event)}: key had expired when it was used")
-        try:
-            payload_type, raw, _ = dsse.verify_envelope(
-                payload["envelope"], {key.key_id: key.public_key}
-            )
-        except dsse.EnvelopeError as exc:
-            raise VerificationFailed(f"{describe(event)}: envelope does not verify: {exc}") from exc
-        statement = json.loads(raw)
+        if "envelope" not in payload:
+            continue
+        payload_type, statement = _verify_signed(event, payload, keys)
+        if body["type"] != "signoff.recorded":
+            others += 1
+            continue
         if payload_type != STATEMENT_TYPE or statement.get("predicateType") != SIGNOFF_PREDICATE:
             raise VerificationFailed(f"{describe(event)}: not a govflow sign-off statement")
         predicate = statement["predicate"]
         if predicate["release"] != body["release"]:
             raise VerificationFailed(f"{describe(event)}: statement is for another release")
         verified.append(
-            {"index": event.index, "signer": key.user_id, "predicate": predicate}
+            {"index": event.index, "signer": body["actor"]["id"], "predicate": predicate}
         )
-    report.ok(f"{len(verified)} sign-off envelope(s) verified against keys registered in the log")
+    report.ok(f"{len(verified)} sign-off envelope(s) and {others} other signed statement(s) "
+              "verified against keys registered in the log")
     return verified
+
+
+def _verify_signed(
+    event: Event, payload: dict[str, Any], keys: dict[str, LoggedKey]
+) -> tuple[str, dict[str, Any]]:
+    """Check the key was the actor's, live when the event was logged, and signed it."""
+    body = event.body
+    if "key_id" not in payload:
+        raise VerificationFailed(f"{describe(event)}: carries an envelope but names no key")
+    key = keys.get(payload["key_id"])
+    at = _time(body["at"])
+    if key is None:
+        raise VerificationFailed(f"{describe(event)}: signed by key {payload['key_id']} "
+                                 "whose registration is not in the bundle")
+    if key.user_id != (body["actor"] or {}).get("id"):
+        raise VerificationFailed(f"{describe(event)}: key belongs to another user")
+    if key.registered_at > event.index:
+        raise VerificationFailed(f"{describe(event)}: key registered after it was used")
+    if key.revoked_at is not None and key.revoked_at < event.index:
+        raise VerificationFailed(f"{describe(event)}: key was revoked before it was used")
+    if key.expires_at is not None and at is not None and at >= key.expires_at:
+        raise VerificationFailed(f"{describe(event)}: key had expired when it was used")
+    try:
+        payload_type, raw, _ = dsse.verify_envelope(
+            payload["envelope"], {key.key_id: key.public_key}
+        )
+    except dsse.EnvelopeError as exc:
+        raise VerificationFailed(f"{describe(event)}: envelope does not verify: {exc}") from exc
+    try:
+        return payload_type, json.loads(raw)
+    except ValueError as exc:
+        raise VerificationFailed(f"{describe(event)}: signed payload is not JSON") from exc
 
 
 def recheck_approvals(

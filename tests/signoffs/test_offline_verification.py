@@ -29,6 +29,6 @@ def test_a_signed_off_advance_verifies_offline(api, release_manager, release, cr
 
     assert report.passed, report.render()
     assert "1 stage advance(s) re-checked" in report.render()
-    assert "3 sign-off envelope(s) verified" in report.render()
+    assert "3 sign-off envelope(s) and 0 other signed statement(s) verified" in report.render()
     assert len(bundle["envelopes"]) == 3
     assert {k["user"] for k in bundle["keys"]} == {"bob", "carol", "dana"}
