@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: run test install lint migrate demo serve worker clean
+.PHONY: run test install lint migrate demo serve worker clean chromium browser-test
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,9 +24,21 @@ run: install
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PORT=$(PORT) $(VENV)/bin/honcho -f Procfile.dev start
 
 ## make test: install, then ruff and pytest (DATABASE_URL / CELERY_BROKER_URL select real services)
-test: install
+test: install chromium
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
+
+## make chromium: Debian's Chromium for the console's browser tests (Playwright drives it;
+## no browser is downloaded). Needs root and apt; elsewhere the browser tests skip.
+chromium:
+	@if [ -x /usr/bin/chromium ]; then echo "chromium: $$(/usr/bin/chromium --version 2>/dev/null)"; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else echo "chromium: not installed and cannot install (no root/apt): browser tests will skip"; fi
+
+## make browser-test: only the Playwright tests of the console, against a live server
+browser-test: install chromium
+	$(PY) -m pytest -m browser
 
 lint: install
 	$(VENV)/bin/ruff check .

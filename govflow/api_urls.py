@@ -1,12 +1,17 @@
 """Every REST endpoint under /api/."""
 
-from django.urls import path
+from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from govflow.accounts.api import Me, OrganizationViewSet
 from govflow.audit import api as audit
+from govflow.auditing.api import assignment as auditing_assignment
+from govflow.auditing.api import certification, findings
+from govflow.evalruns import api as evalruns
+from govflow.keys import api as keys
 from govflow.policy.api import PolicyVersionViewSet
 from govflow.releases import api as releases
+from govflow.signoffs import api as signoffs
 from govflow.systems import api as systems
 
 router = SimpleRouter(trailing_slash=False)
@@ -17,6 +22,8 @@ router.register("policies", PolicyVersionViewSet, basename="policy")
 router.register("releases", releases.ReleaseViewSet, basename="release")
 
 urlpatterns = [
+    path("", include("govflow.rollout.urls")),
+    path("", include("govflow.monitoring.urls")),
     path("me", Me.as_view(), name="me"),
     path("systems/register", systems.SystemRegister.as_view(), name="system-register"),
     path("systems/<int:pk>/versions", systems.SystemVersionCreate.as_view(),
@@ -31,6 +38,13 @@ urlpatterns = [
     path("releases/<int:pk>/evidence", releases.EvidenceList.as_view(), name="release-evidence"),
     path("evidence/<int:pk>/download", releases.EvidenceDownload.as_view(),
          name="evidence-download"),
+    path("keys", keys.KeyList.as_view(), name="keys"),
+    path("keys/<int:pk>/revoke", keys.KeyRevoke.as_view(), name="key-revoke"),
+    path("keys/<int:pk>/rotate", keys.KeyRotate.as_view(), name="key-rotate"),
+    path("releases/<int:pk>/signoff-payload", signoffs.SignoffPayload.as_view(),
+         name="release-signoff-payload"),
+    path("releases/<int:pk>/signoffs", signoffs.SignoffList.as_view(), name="release-signoffs"),
+    path("signoffs", signoffs.SignoffSubmit.as_view(), name="signoffs"),
     path("log/events", audit.EventList.as_view(), name="log-events"),
     path("log/events/<int:event_id>/inclusion", audit.InclusionProof.as_view(),
          name="log-inclusion"),
@@ -39,5 +53,37 @@ urlpatterns = [
     path("log/checkpoints", audit.CheckpointList.as_view(), name="log-checkpoints"),
     path("log/key", audit.LogKey.as_view(), name="log-key"),
     path("oversight/export", audit.ExportBundle.as_view(), name="oversight-export"),
+    path("oversight/", include("govflow.oversight.urls")),
+    path("certificates", certification.CertificateList.as_view(), name="certificates"),
+    path("certificates/<int:pk>", certification.CertificateDetail.as_view(),
+         name="certificate-detail"),
+    path("certificates/<int:pk>/suspend", certification.CertificateSuspend.as_view(),
+         name="certificate-suspend"),
+    path("certificates/<int:pk>/reinstate", certification.CertificateReinstate.as_view(),
+         name="certificate-reinstate"),
+    path("certificates/<int:pk>/revoke", certification.CertificateRevoke.as_view(),
+         name="certificate-revoke"),
+    path("conflicts", certification.ConflictList.as_view(), name="conflicts"),
+    path("releases/<int:pk>/assignments", auditing_assignment.ReleaseAssignments.as_view(),
+         name="release-assignments"),
+    path("assignments/<int:pk>/end", auditing_assignment.AssignmentEnd.as_view(),
+         name="assignment-end"),
+    path("releases/<int:pk>/finding-attachments", findings.AttachmentUpload.as_view(),
+         name="finding-attachment-upload"),
+    path("finding-attachments/<int:pk>", findings.AttachmentDownload.as_view(),
+         name="finding-attachment-download"),
+    path("findings", findings.FindingList.as_view(), name="findings"),
+    path("findings/<int:pk>", findings.FindingDetail.as_view(), name="finding-detail"),
+    path("findings/<int:pk>/statements", findings.FindingStatementAppend.as_view(),
+         name="finding-statements"),
+    path("conclusions", findings.ConclusionSubmit.as_view(), name="conclusions"),
+    path("releases/<int:pk>/eval-runs", evalruns.ReleaseEvalRuns.as_view(),
+         name="release-eval-runs"),
+    path("eval-runs", evalruns.EvalRunList.as_view(), name="eval-runs"),
+    path("eval-runs/<int:pk>", evalruns.EvalRunDetail.as_view(), name="eval-run-detail"),
+    path("eval-runs/<int:pk>/resume", evalruns.EvalRunResume.as_view(), name="eval-run-resume"),
+    path("eval-runs/<int:pk>/samples", evalruns.EvalSampleList.as_view(),
+         name="eval-run-samples"),
+    path("eval-endpoints", evalruns.EvalEndpointList.as_view(), name="eval-endpoints"),
     *router.urls,
 ]

@@ -10,8 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from govflow.core.env import env_bool, env_int, env_list, env_str
+from govflow.evalruns.endpoints import SIMULATOR_ENDPOINTS, endpoints_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("GOVFLOW_VAR_DIR", str(BASE_DIR / "var")))
@@ -43,11 +45,21 @@ INSTALLED_APPS = [
     "govflow.systems",
     "govflow.policy",
     "govflow.releases",
+    "govflow.keys",
+    "govflow.signoffs",
+    "govflow.auditing",
+    "govflow.oversight",
+    "govflow.console",
+    "govflow.rollout",
+    "govflow.monitoring",
+    "govflow.evalruns",
     "govflow.demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The serving gateway's per-session access check skips the rest of the stack.
+    "govflow.rollout.middleware.AccessCheckShortcut",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -112,6 +124,10 @@ STORAGES = {
 
 # Largest evidence document accepted through the API, in bytes.
 GOVFLOW_MAX_EVIDENCE_BYTES = env_int("GOVFLOW_MAX_EVIDENCE_BYTES", 20 * 1024 * 1024, minimum=1)
+# Largest finding attachment an auditor may upload, in bytes.
+GOVFLOW_MAX_FINDING_ATTACHMENT_BYTES = env_int(
+    "GOVFLOW_MAX_FINDING_ATTACHMENT_BYTES", 10 * 1024 * 1024, minimum=1
+)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
@@ -124,7 +140,33 @@ GOVFLOW_DEFAULT_POLICY = env_str("GOVFLOW_DEFAULT_POLICY", "default")
 GOVFLOW_GATE_KINDS = [
     "govflow.gates.kinds.evidence_document",
     "govflow.gates.kinds.stage_dwell",
+    "govflow.signoffs.gate",
+    "govflow.auditing.gates.third_party_audit",
+    "govflow.auditing.gates.open_findings",
+    "govflow.oversight.gate",
+    "govflow.rollout.gate",
+    "govflow.monitoring.gate",
+    "govflow.evalruns.gates.deception_eval",
+    "govflow.evalruns.gates.inspect_log",
 ]
+
+# Top-level policy sections other areas add (modules exposing SECTIONS).
+GOVFLOW_POLICY_SECTIONS = ["govflow.monitoring.sections"]
+
+# Called (release_id=) right after the commit of any change to a release's stage, status or
+# system version, in the request that made it: the serving gateway's access cache.
+GOVFLOW_RELEASE_CHANGE_HOOKS = ["govflow.rollout.cache.on_release_changed"]
+
+# Checks `release_advance` runs before any gate, whatever the release's policy: each is
+# a callable (release=, target=, actor=) raising a domain error to refuse the advance.
+GOVFLOW_ADVANCE_CHECKS = [
+    "govflow.oversight.checks.no_standing_hold",
+]
+
+# The oversight console (govflow.console) signs people in with Django sessions.
+LOGIN_URL = "console:login"
+LOGIN_REDIRECT_URL = "console:releases"
+LOGOUT_REDIRECT_URL = "console:login"
 
 GOVFLOW_TOKEN_TTL_DAYS = env_int("GOVFLOW_TOKEN_TTL_DAYS", 90, minimum=1)
 
@@ -134,7 +176,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "govflow.core.schema.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "govflow.core.api.Pagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "govflow.core.api.exception_handler",
@@ -152,16 +194,18 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {
-            "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "govflow token"}
-        }
-    },
-    "SECURITY": [{"bearerAuth": []}],
+    # The bearer scheme is documented by govflow.core.schema.BearerTokenScheme.
     # Serve Swagger UI from the installed sidecar package, never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets whose field names other areas use too ("kind", "status", "category").
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentCategoryEnum": "govflow.monitoring.policy.CATEGORIES",
+        "IncidentStatusEnum": "govflow.monitoring.models.IncidentStatus",
+        "ReportKindEnum": "govflow.monitoring.models.ClockKind",
+        "EvalRunStatusEnum": "govflow.evalruns.models.EvalRunStatus",
+    },
 }
 
 # Celery. The demo default is the filesystem transport, so `make run` needs no broker;
@@ -174,6 +218,30 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300, minimum=1)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360, minimum=1)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# One queue name per deployment (or per test session, so parallel runs sharing a Redis
+# database never take each other's tasks).
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
+
+# Eval runs (govflow.evalruns). Model endpoints are named by the operator, never given by
+# API callers: JSON or a JSON file path, name -> {base_url, model, api_key_env, timeout,
+# max_response_bytes}; keys are read from the variable api_key_env names. Outside
+# production the default is the SIMULATED agent (`python -m evals.simulator`, port 8900).
+GOVFLOW_EVAL_ENDPOINTS = endpoints_from_env(
+    "GOVFLOW_EVAL_ENDPOINTS", {} if PRODUCTION else SIMULATOR_ENDPOINTS
+)
+GOVFLOW_EVAL_CHUNK_SIZE = env_int("GOVFLOW_EVAL_CHUNK_SIZE", 25, minimum=1)
+GOVFLOW_EVAL_CONCURRENCY = env_int("GOVFLOW_EVAL_CONCURRENCY", 16, minimum=1)
+GOVFLOW_EVAL_MAX_SAMPLES_PER_CELL = env_int("GOVFLOW_EVAL_MAX_SAMPLES_PER_CELL", 2000, minimum=1)
+GOVFLOW_EVAL_MAX_SAMPLES_PER_RUN = env_int("GOVFLOW_EVAL_MAX_SAMPLES_PER_RUN", 20000, minimum=1)
+# Chunk retries (govflow.evalruns.retry): first backoff, longest wait (keep it under the
+# Redis visibility timeout, 1 h), identical failures in a row before the run fails.
+GOVFLOW_EVAL_RETRY_BACKOFF_MS = env_int("GOVFLOW_EVAL_RETRY_BACKOFF_MS", 1000, minimum=1)
+GOVFLOW_EVAL_RETRY_MAX_DELAY = env_int("GOVFLOW_EVAL_RETRY_MAX_DELAY", 300, minimum=1)
+GOVFLOW_EVAL_MAX_IDENTICAL_FAILURES = env_int("GOVFLOW_EVAL_MAX_IDENTICAL_FAILURES", 8,
+                                              minimum=1)
+GOVFLOW_EVAL_MAX_ATTEMPTS = env_int("GOVFLOW_EVAL_MAX_ATTEMPTS", 200, minimum=1)
+GOVFLOW_EVAL_CHUNK_SOFT_TIME_LIMIT = env_int("GOVFLOW_EVAL_CHUNK_SOFT_TIME_LIMIT", 600,
+                                             minimum=1)
 
 # Production hardening; `manage.py check --deploy` verifies these.
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", PRODUCTION)
@@ -193,6 +261,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("GOVFLOW_LOG_LEVEL", "INFO")},
+    # One line per model request at INFO would drown an eval run's log.
+    "loggers": {"httpx2": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
 }
 
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -218,9 +288,74 @@ GOVFLOW_LOG_ORIGIN = env_str("GOVFLOW_LOG_ORIGIN", "govflow.demo/audit-log")
 GOVFLOW_CHECKPOINT_INTERVAL_SECONDS = env_int(
     "GOVFLOW_CHECKPOINT_INTERVAL_SECONDS", 60, minimum=1
 )
+
+# The cache. With GOVFLOW_CACHE_URL (redis://…, a database of its own: the access check's
+# cache is flushed by tests) every process shares Redis. Without it, the demo shares a
+# file-based cache under var/, so the web process and the Celery worker still see each
+# other's invalidations; a per-process memory cache would not.
+GOVFLOW_CACHE_URL = env_str("GOVFLOW_CACHE_URL", "")
+GOVFLOW_ACCESS_CACHE_ALIAS = "access"
+if GOVFLOW_CACHE_URL:
+    if not GOVFLOW_CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(
+            f"GOVFLOW_CACHE_URL={GOVFLOW_CACHE_URL!r} is not a redis:// URL"
+        )
+    _redis_cache = {
+        "BACKEND": "govflow.rollout.redis_cache.RedisCache",
+        "LOCATION": GOVFLOW_CACHE_URL,
+        "KEY_PREFIX": "govflow",
+    }
+    CACHES = {"default": _redis_cache, GOVFLOW_ACCESS_CACHE_ALIAS: _redis_cache}
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        # Production without Redis: no access cache at all (every check asks the
+        # database), because a cache on one machine cannot hear another's invalidations.
+        GOVFLOW_ACCESS_CACHE_ALIAS: {
+            "BACKEND": "django.core.cache.backends.dummy.DummyCache",
+        } if PRODUCTION else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache" / "access"),
+        },
+    }
+# Access decisions are invalidated explicitly (govflow.rollout.cache); this only bounds
+# memory and covers an invalidation lost with a cache outage.
+GOVFLOW_ACCESS_CACHE_MAX_AGE = env_int("GOVFLOW_ACCESS_CACHE_MAX_AGE", 3600, minimum=1)
+# How long the access check remembers a bearer token (a revocation takes this long there).
+GOVFLOW_ACCESS_TOKEN_CACHE_SECONDS = env_int("GOVFLOW_ACCESS_TOKEN_CACHE_SECONDS", 10, minimum=0)
+
+# KYC providers pushing verification results to /api/kyc/webhooks/<name>, each with its
+# HMAC secret from GOVFLOW_KYC_SECRET_<NAME> (or …_FILE). The demo has one, "demo_kyc".
+GOVFLOW_KYC_PROVIDERS = {}
+for _name in env_list("GOVFLOW_KYC_PROVIDER_NAMES", [] if PRODUCTION else ["demo_kyc"]):
+    _secret = env_str(f"GOVFLOW_KYC_SECRET_{_name.upper()}",
+                      None if PRODUCTION else f"{_name}-demo-webhook-secret")
+    if not _secret or len(_secret) < 16:
+        raise ImproperlyConfigured(
+            f"GOVFLOW_KYC_SECRET_{_name.upper()} must be set to at least 16 characters"
+        )
+    GOVFLOW_KYC_PROVIDERS[_name] = {
+        "adapter": "govflow.rollout.providers.hmac_webhook.HmacWebhookProvider",
+        "secret": _secret,
+    }
+# A webhook's timestamp may differ from the server's clock by at most this much.
+GOVFLOW_KYC_WEBHOOK_TOLERANCE_SECONDS = env_int(
+    "GOVFLOW_KYC_WEBHOOK_TOLERANCE_SECONDS", 300, minimum=1
+)
+GOVFLOW_KYC_EXPIRY_SWEEP_SECONDS = env_int("GOVFLOW_KYC_EXPIRY_SWEEP_SECONDS", 60, minimum=1)
+GOVFLOW_MONITORING_TICK_SECONDS = env_int("GOVFLOW_MONITORING_TICK_SECONDS", 300, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "audit-checkpoint": {
         "task": "govflow.audit.tasks.checkpoint",
         "schedule": float(GOVFLOW_CHECKPOINT_INTERVAL_SECONDS),
+    },
+    # Reporting-clock reminders and overdue marks, online-learning re-evaluations.
+    "monitoring-tick": {
+        "task": "govflow.monitoring.tasks.tick",
+        "schedule": float(GOVFLOW_MONITORING_TICK_SECONDS),
+    },
+    "rollout-expire-kyc": {
+        "task": "govflow.rollout.tasks.expire_kyc",
+        "schedule": float(GOVFLOW_KYC_EXPIRY_SWEEP_SECONDS),
     },
 }

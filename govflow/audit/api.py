@@ -75,6 +75,9 @@ def _int_param(request, name: str, default: int | None = None) -> int | None:
 
 
 class EventList(APIView):
+    # Its GET pages by hand; declared so the schema documents the paginated body.
+    pagination_class = Pagination
+
     @extend_schema(
         parameters=[OpenApiParameter("release", int), OpenApiParameter("type", str),
                     OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
@@ -103,6 +106,9 @@ class LatestCheckpoint(APIView):
 
 
 class CheckpointList(APIView):
+    # Its GET pages by hand; declared so the schema documents the paginated body.
+    pagination_class = Pagination
+
     @extend_schema(responses={200: CheckpointOut(many=True)})
     def get(self, request):
         """Every checkpoint, oldest first."""

@@ -19,6 +19,21 @@ APPEND_ONLY_TABLES = [
     "audit_logleaf",
     "audit_lognode",
     "audit_checkpoint",
+    "signoffs_signoff",
+    "auditing_finding",
+    "auditing_finding_attachments",
+    "auditing_findingstatement",
+    "auditing_findingstatement_attachments",
+    "auditing_conclusion",
+    "auditing_conclusion_findings",
+    "oversight_signedaction",
+    "rollout_kycrecord",
+    "rollout_webhookreceipt",
+    "rollout_kycexpiry",
+    "rollout_growthapproval",
+    "rollout_cohortsnapshot",
+    "monitoring_incidentreport",
+    "evalruns_evalsample",
 ]
 
 PG_FUNCTION = """

@@ -5,12 +5,17 @@ Later areas add a step here so that `make run` always shows every capability.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 
 from govflow.accounts.models import ApiToken, Organization, OrganizationKind, Role
 from govflow.accounts.services import (
@@ -20,12 +25,28 @@ from govflow.accounts.services import (
     token_issue,
     user_create,
 )
+from govflow.auditing.demo import build_audit_demo
+from govflow.evalruns.demo import describe as describe_eval_run
+from govflow.evalruns.demo import ensure_demo_eval_run
+from govflow.keys.models import SigningKey
+from govflow.keys.services import key_register
+from govflow.monitoring.demo import build_monitoring_demo
+from govflow.oversight.demo import build_oversight_demo
 from govflow.policy.services import policy_register_named
 from govflow.releases.evidence import evidence_attach
 from govflow.releases.models import Release
 from govflow.releases.services import release_advance, release_open
+from govflow.rollout.demo import build_rollout_demo
+from govflow.signoffs.services import signoff_record, signoff_statement, signoff_verify
 from govflow.systems.models import AISystem
 from govflow.systems.services import system_register
+from govflow.trust.intoto import Statement, sign_statement
+from govflow.trust.keys import (
+    load_private_key,
+    public_key_id,
+    public_key_to_base64,
+    save_private_key,
+)
 
 DEMO_PASSWORD = "govflow-demo"
 
@@ -65,6 +86,10 @@ MANIFEST = {
     "open_weights": False,
 }
 
+# Who signs off in the demo, and as what: the policy's gate into third_party_audit
+# needs two lab signers and a safety officer.
+SIGNERS = [("bob", Role.LAB_SIGNER), ("carol", Role.LAB_SIGNER), ("dana", Role.SAFETY_OFFICER)]
+
 RED_TEAM_REPORT = b"""Frontier-7 internal red-team report (demo document)
 
 Scope: deception under pressure, tool misuse, refusal robustness.
@@ -76,6 +101,27 @@ Summary: see the deception eval runs attached to the release.
 class DemoWorld:
     tokens: dict[str, str] = field(default_factory=dict)
     releases: dict[str, Release] = field(default_factory=dict)
+    key_files: dict[str, Path] = field(default_factory=dict)
+    # Lines the demo command prints about what a step built (e.g. the eval run).
+    notes: list[str] = field(default_factory=list)
+
+
+def demo_key_dir() -> Path:
+    return Path(settings.VAR_DIR) / "demo-keys"
+
+
+def _demo_private_key(username: str) -> tuple[Ed25519PrivateKey, Path]:
+    """The person's demo signing key, kept in var/demo-keys/ for the README's client
+    session. Derived from the name, so a rebuilt database and old key files agree;
+    public by construction, like every demo secret."""
+    path = demo_key_dir() / f"{username}.pem"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        seed = hashlib.sha256(f"govflow demo signing key {username}".encode()).digest()
+        # another demo run may write it first; then use theirs
+        with contextlib.suppress(FileExistsError):
+            save_private_key(Ed25519PrivateKey.from_private_bytes(seed), path)
+    return load_private_key(path), path
 
 
 def demo_token(username: str) -> str:
@@ -107,6 +153,41 @@ def _people(world: DemoWorld) -> None:
         User.objects.create_superuser("admin", "", DEMO_PASSWORD)
 
 
+def _keys(world: DemoWorld) -> None:
+    User = get_user_model()
+    for username, _role in SIGNERS:
+        private, path = _demo_private_key(username)
+        world.key_files[username] = path
+        if not SigningKey.objects.filter(key_id=public_key_id(private.public_key())).exists():
+            key_register(
+                user=User.objects.get(username=username),
+                public_key=public_key_to_base64(private.public_key()),
+                name="demo key",
+            )
+
+
+def _sign_off(release: Release) -> None:
+    """Each demo signer signs the release's next step with their demo key, as the
+    client would, and the server records it through the same services as the API."""
+    User = get_user_model()
+    for username, role in SIGNERS:
+        user = User.objects.get(username=username)
+        private, _ = _demo_private_key(username)
+        statement = signoff_statement(
+            release=release, actor=user, role=role, decision="approve",
+            comment="demo: reviewed the red-team report and the eval runs",
+        )
+        statement["predicate"]["signed_at"] = timezone.now().isoformat().replace("+00:00", "Z")
+        envelope = sign_statement(Statement.from_dict(statement), private)
+        verified = signoff_verify(envelope=envelope, actor=user, now=timezone.now())
+        signoff_record(verified=verified, actor=user)
+
+
+def _eval_run(world: DemoWorld, release: Release, actor) -> None:
+    run, where = ensure_demo_eval_run(release=release, actor=actor)
+    world.notes += describe_eval_run(run, where)
+
+
 def _releases(world: DemoWorld) -> None:
     User = get_user_model()
     alice = User.objects.get(username="alice")
@@ -131,8 +212,13 @@ def _releases(world: DemoWorld) -> None:
             upload=ContentFile(RED_TEAM_REPORT, name="red-team-report.txt"),
             name="red-team-report.txt", media_type="text/plain", actor=alice,
         )
+        # The deception eval gate needs a completed run before anyone signs the report.
+        _eval_run(world, audited, alice)
+        _sign_off(audited)
         release_advance(release_id=audited.pk, actor=alice)
         audited.refresh_from_db()
+    else:
+        _eval_run(world, audited, alice)  # a database from before eval runs existed
     world.releases["in_audit"] = audited
 
     fresh = Release.objects.filter(title="Frontier-7 v1.1 (internal evals)").first()
@@ -148,5 +234,10 @@ def build_demo() -> DemoWorld:
     world = DemoWorld()
     with transaction.atomic():
         _people(world)
+        _keys(world)
         _releases(world)
+        build_audit_demo(world, private_key=_demo_private_key)
+        build_oversight_demo(world, private_key=_demo_private_key)
+        build_rollout_demo(world)
+        build_monitoring_demo(world)
     return world

@@ -7,7 +7,7 @@ can be stored with the transition, logged, exported and signed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +24,9 @@ class GateContext:
     target: Stage
     now: datetime
     requested_by: Any | None
+    # The report's evidence digest: set only for approval gates, which run after every
+    # other gate, so that they count the sign-offs made over exactly this evidence.
+    evidence_digest: str | None = None
 
 
 def _iso(moment: datetime) -> str:
@@ -68,29 +71,16 @@ def evaluate_stage(
         now=now,
         requested_by=requested_by,
     )
-    gates = []
-    for spec in stage.gates:
+    # Approval gates judge the evidence the other gates gathered, so they run last and
+    # see its digest; the report keeps the policy's order of gates all the same.
+    gates: list[dict[str, Any] | None] = [None] * len(stage.gates)
+    approvals = []
+    for position, spec in enumerate(stage.gates):
         kind = get_kind(spec.kind)
-        if kind is None:
-            # A kind removed from this deployment after the policy was registered:
-            # refuse rather than pass a gate nobody can evaluate.
-            result = GateResult(False, f"gate kind {spec.kind!r} is not installed", {})
-            approval = False
+        if kind is not None and kind.is_approval:
+            approvals.append((position, spec, kind))
         else:
-            result = kind.evaluate(spec.params, ctx)
-            approval = kind.is_approval
-        gates.append(
-            {
-                "id": spec.id,
-                "kind": spec.kind,
-                "description": spec.description,
-                "params": spec.params,
-                "met": bool(result.met),
-                "reason": result.reason,
-                "evidence": result.evidence,
-                "approval": approval,
-            }
-        )
+            gates[position] = _evaluate_gate(spec, kind, ctx)
     report = {
         "release": release.pk,
         "release_version": release.version,
@@ -100,8 +90,35 @@ def evaluate_stage(
         "from": release.stage,
         "target": target,
         "evaluated_at": _iso(now),
-        "all_met": all(g["met"] for g in gates),
-        "gates": gates,
+        "all_met": False,
+        "gates": [g for g in gates if g is not None],
     }
-    report["evidence_digest"] = evidence_digest(report)
+    digest = evidence_digest(report)
+    approval_ctx = replace(ctx, evidence_digest=digest)
+    for position, spec, kind in approvals:
+        gates[position] = _evaluate_gate(spec, kind, approval_ctx)
+    report["gates"] = gates
+    report["all_met"] = all(g["met"] for g in gates)
+    report["evidence_digest"] = digest
     return report
+
+
+def _evaluate_gate(spec, kind, ctx: GateContext) -> dict[str, Any]:
+    if kind is None:
+        # A kind removed from this deployment after the policy was registered:
+        # refuse rather than pass a gate nobody can evaluate.
+        result = GateResult(False, f"gate kind {spec.kind!r} is not installed", {})
+        approval = False
+    else:
+        result = kind.evaluate(spec.params, ctx)
+        approval = kind.is_approval
+    return {
+        "id": spec.id,
+        "kind": spec.kind,
+        "description": spec.description,
+        "params": spec.params,
+        "met": bool(result.met),
+        "reason": result.reason,
+        "evidence": result.evidence,
+        "approval": approval,
+    }

@@ -35,6 +35,9 @@ class KeyOut(serializers.ModelSerializer):
 
 
 class KeyList(APIView):
+    # Its GET pages by hand; declared so the schema documents the paginated body.
+    pagination_class = Pagination
+
     class Input(serializers.Serializer):
         public_key = serializers.CharField(max_length=2000, help_text=PUBLIC_KEY_HELP)
         name = serializers.CharField(max_length=100, help_text="e.g. 'laptop 2025'")

@@ -68,6 +68,9 @@ def _page(request, view, qs, serializer):
 
 
 class HoldList(APIView):
+    # Its GET pages by hand; declared so the schema documents the paginated body.
+    pagination_class = Pagination
+
     @extend_schema(responses={200: HoldOut(many=True)})
     def get(self, request):
         """Regulatory holds on the releases you may see, newest first."""
@@ -136,6 +139,9 @@ class HoldLift(APIView):
 
 
 class SanctionList(APIView):
+    # Its GET pages by hand; declared so the schema documents the paginated body.
+    pagination_class = Pagination
+
     @extend_schema(responses={200: SanctionOut(many=True)})
     def get(self, request):
         """Sanctions: a regulator sees all, a lab its own."""

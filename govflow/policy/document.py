@@ -8,9 +8,14 @@ the rules, so they do not change the digest either.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import import_module
 from pathlib import Path
 from typing import Any
+
+from django.conf import settings
 
 from govflow.core.digests import json_digest
 from govflow.gates.params import check_value
@@ -33,6 +38,20 @@ class PolicyProblem:
     def __str__(self) -> str:
         where = f"{self.source}:{self.line}" if self.line else self.source
         return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+SectionCheck = Callable[[Any, list[str]], list[tuple[str, str]]]
+
+
+@cache
+def policy_sections() -> dict[str, SectionCheck]:
+    """Top-level sections other areas add to a policy: name -> check(value, stage names)
+    returning (path, message) problems. settings.GOVFLOW_POLICY_SECTIONS lists modules
+    exposing ``SECTIONS``, as GOVFLOW_GATE_KINDS lists gate kinds."""
+    sections: dict[str, SectionCheck] = {}
+    for path in getattr(settings, "GOVFLOW_POLICY_SECTIONS", ()):
+        sections.update(import_module(path).SECTIONS)
+    return sections
 
 
 class PolicyInvalid(ValueError):
@@ -150,8 +169,14 @@ def _validate(c: _Collector) -> Policy | None:
     if not isinstance(doc, dict):
         c.add("", "a policy must be a YAML mapping with 'name' and 'stages'")
         return None
-    for key in sorted(set(doc) - TOP_KEYS):
-        c.add(key, f"unknown key; a policy has: {', '.join(sorted(TOP_KEYS))}")
+    # Top-level sections other areas add (settings.GOVFLOW_POLICY_SECTIONS), e.g.
+    # `incident_response`: rules about a release that are not gates of one stage.
+    sections = policy_sections()
+    known = ", ".join(sorted(TOP_KEYS)) + (
+        f"; sections: {', '.join(sorted(sections))}" if sections else ""
+    )
+    for key in sorted(set(doc) - TOP_KEYS - set(sections)):
+        c.add(key, f"unknown key; a policy has: {known}")
     name = doc.get("name")
     if not isinstance(name, str) or not NAME_RE.match(name):
         c.add("name", "is required: lowercase letters, digits and '_', starting with a letter")
@@ -210,6 +235,10 @@ def _validate(c: _Collector) -> Policy | None:
                 gates=tuple(g for g in gates if g is not None),
             )
         )
+    for key, check in sections.items():
+        if key in doc:
+            for path, message in check(doc[key], names):
+                c.add(f"{key}.{path}" if path else key, message)
     if c.problems:
         return None
     return Policy(

@@ -25,7 +25,7 @@ from govflow.releases.evidence import evidence_attach
 from govflow.releases.models import Release
 from govflow.releases.selectors import (
     evidence_visible_to,
-    releases_visible_to,
+    releases_filtered,
     transitions_visible_to,
 )
 from govflow.releases.serializers import EvidenceOut, GateReportOut, ReleaseOut, TransitionOut
@@ -44,15 +44,13 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     """Releases you may see: your lab's own, or every lab's for a regulator."""
 
     serializer_class = ReleaseOut
+    # Ids are integers: anything else is a 404 from the router, not a 500 from int().
+    lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self):
-        qs = releases_visible_to(self.request.user).order_by("-opened_at", "-id")
-        for param in ("stage", "status"):
-            if value := self.request.query_params.get(param):
-                qs = qs.filter(**{param: value})
-        if lab := self.request.query_params.get("lab"):
-            qs = qs.filter(organization__slug=lab)
-        return qs
+        params = self.request.query_params
+        return releases_filtered(self.request.user, stage=params.get("stage"),
+                                 status=params.get("status"), lab=params.get("lab"))
 
     @extend_schema(
         parameters=[
@@ -83,7 +81,7 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return _with_etag(release, report)
 
     @extend_schema(responses={200: TransitionOut(many=True), **errors(404)})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # the whole history
     def transitions(self, request, pk=None):
         access_release(request.user, int(pk))
         rows = transitions_visible_to(request.user).filter(release_id=pk)

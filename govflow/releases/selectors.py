@@ -8,7 +8,8 @@ from govflow.releases.models import EvidenceDocument, Release, StageTransition
 
 
 def releases_visible_to(user):
-    """Labs see their own releases, regulators all; anyone else none."""
+    """Labs see their own releases, regulators all, auditors those they are assigned
+    to; anyone else none."""
     org = user_organization(user)
     qs = Release.objects.select_related("organization", "system_version__system", "policy")
     if org is None:
@@ -17,7 +18,26 @@ def releases_visible_to(user):
         return qs
     if org.kind == OrganizationKind.LAB:
         return qs.filter(organization=org)
+    if org.kind == OrganizationKind.AUDITOR:
+        # An auditor sees the releases the regulator assigned them to, no others.
+        from govflow.auditing.selectors import releases_assigned_to
+
+        return qs.filter(pk__in=releases_assigned_to(user))
     return qs.none()
+
+
+
+def releases_filtered(user, *, stage: str | None = None, status: str | None = None,
+                      lab: str | None = None):
+    """The releases you may see, narrowed by the filters the API and the console share."""
+    qs = releases_visible_to(user)
+    if stage:
+        qs = qs.filter(stage=stage)
+    if status:
+        qs = qs.filter(status=status)
+    if lab:
+        qs = qs.filter(organization__slug=lab)
+    return qs.order_by("-opened_at", "-id")
 
 
 def transitions_visible_to(user):

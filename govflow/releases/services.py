@@ -6,10 +6,13 @@ state, writes exactly one audit event, and queues side effects after commit.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from govflow.audit.events import EventType
 from govflow.audit.services import audit_append
@@ -17,6 +20,7 @@ from govflow.core.errors import Conflict, GateNotMet, StaleVersion, ValidationFa
 from govflow.gates.engine import evaluate_stage
 from govflow.policy.models import PolicyVersion
 from govflow.policy.selectors import policy_of
+from govflow.releases.checks import run_advance_checks
 from govflow.releases.locks import lock_release
 from govflow.releases.models import (
     Release,
@@ -41,6 +45,17 @@ def _bump(release: Release, **fields: Any) -> None:
         setattr(release, name, value)
     release.version += 1
     release.save(update_fields=[*fields, "version"])
+    announce_release_change(release.pk)
+
+
+def announce_release_change(release_id: int) -> None:
+    """After commit, tell each of settings.GOVFLOW_RELEASE_CHANGE_HOOKS (the serving
+    gateway's access cache, say) that the release changed. The hooks run in the request
+    that made the change, right after its commit: a pause reaches the gateway at once,
+    not when a worker gets round to it, and never for a change that rolled back."""
+    for path in getattr(settings, "GOVFLOW_RELEASE_CHANGE_HOOKS", ()):
+        hook = import_string(path)
+        transaction.on_commit(functools.partial(hook, release_id=release_id), robust=True)
 
 
 @transaction.atomic
@@ -133,6 +148,8 @@ def release_advance(
             f"a release advances one stage at a time: from {release.stage!r} the next stage is "
             f"{following.name!r}, not {target!r}"
         )
+    # Under the row lock, before any gate: a regulatory hold stops every advance.
+    run_advance_checks(release=release, target=following.name, actor=actor)
     report = release_gate_report(release=release, target=following.name, actor=actor)
     if not report["all_met"]:
         raise GateNotMet(report)

@@ -26,6 +26,8 @@ class Command(BaseCommand):
         internal = world.releases["internal"]
         audited = world.releases["in_audit"]
         out(f"Release {audited.pk} '{audited.title}' is at {audited.stage}.")
+        for line in world.notes:
+            out(line)
         out(f"Release {internal.pk} '{internal.title}' is at {internal.stage}. Try:")
         token = world.tokens["alice"]
         base = "http://127.0.0.1:8000/api"

@@ -1,0 +1,138 @@
+"""Endpoints for certificates (regulators) and conflict-of-interest declarations
+(auditor firms)."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from govflow.accounts.selectors import user_organization
+from govflow.audit.events import EventType
+from govflow.auditing import services
+from govflow.auditing.access import access_auditor, access_certificate, access_regulator
+from govflow.auditing.api.serializers import CertificateOut, ConflictOut, EnvelopeIn
+from govflow.auditing.models import ConflictKind
+from govflow.auditing.selectors import certificates_visible_to, conflicts_visible_to
+from govflow.auditing.signed import verify_signed
+from govflow.auditing.statements import parse_certificate
+from govflow.core.api import Pagination
+from govflow.core.idempotency import idempotent
+from govflow.core.schema import IDEMPOTENCY_KEY, errors
+
+
+class CertificateList(APIView):
+    # Its GET pages by hand; declared so the schema documents the paginated body.
+    pagination_class = Pagination
+
+    class Input(serializers.Serializer):
+        envelope = EnvelopeIn(help_text="the regulator's signed auditor-certificate statement")
+
+    @extend_schema(responses={200: CertificateOut(many=True)})
+    def get(self, request):
+        """Certificates you may see: a regulator all, an auditor firm its own."""
+        qs = certificates_visible_to(request.user).order_by("id")
+        if auditor := request.query_params.get("auditor"):
+            qs = qs.filter(auditor__slug=auditor)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(CertificateOut(page, many=True).data)
+
+    @extend_schema(request=Input, parameters=[IDEMPOTENCY_KEY],
+                   responses={201: CertificateOut, **errors(400, 403, 409, 422)})
+    @idempotent
+    def post(self, request):
+        """Certify an auditor organization: a statement signed with your (a regulator's)
+        registered key, naming its risk areas, access levels and validity window."""
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        access_regulator(request.user)
+        now = timezone.now()
+        verified = verify_signed(envelope=request.data["envelope"], actor=request.user, now=now,
+                                 parse=parse_certificate)
+        certificate = services.certificate_issue(verified=verified, actor=request.user, now=now)
+        return Response(CertificateOut(certificate).data, status=status.HTTP_201_CREATED)
+
+
+class CertificateDetail(APIView):
+    @extend_schema(responses={200: CertificateOut, **errors(404)})
+    def get(self, request, pk: int):
+        return Response(CertificateOut(access_certificate(request.user, pk)).data)
+
+
+class _CertificateMove(APIView):
+    move: EventType
+
+    class Input(serializers.Serializer):
+        reason = serializers.CharField(max_length=4000)
+
+    @extend_schema(request=Input, parameters=[IDEMPOTENCY_KEY],
+                   responses={200: CertificateOut, **errors(400, 403, 404, 409, 422)})
+    @idempotent
+    def post(self, request, pk: int):
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        access_certificate(request.user, pk, act=True)
+        certificate = services.certification.certificate_set_status(
+            certificate_id=pk, move=self.move, reason=data.validated_data["reason"],
+            actor=request.user,
+        )
+        return Response(CertificateOut(certificate).data)
+
+
+class CertificateSuspend(_CertificateMove):
+    """Suspend a certificate, effective at once: its holder can neither be assigned nor
+    act under it, and its conclusions stop counting, until it is reinstated."""
+
+    move = EventType.CERTIFICATE_SUSPENDED
+
+
+class CertificateReinstate(_CertificateMove):
+    """Lift a suspension."""
+
+    move = EventType.CERTIFICATE_REINSTATED
+
+
+class CertificateRevoke(_CertificateMove):
+    """Revoke a certificate for good, effective at once."""
+
+    move = EventType.CERTIFICATE_REVOKED
+
+
+class ConflictList(APIView):
+    # Its GET pages by hand; declared so the schema documents the paginated body.
+    pagination_class = Pagination
+
+    class Input(serializers.Serializer):
+        lab = serializers.SlugField(help_text="the lab's slug")
+        kind = serializers.ChoiceField(ConflictKind.values)
+        description = serializers.CharField(max_length=4000)
+        starts_on = serializers.DateField()
+        ends_on = serializers.DateField(required=False, allow_null=True,
+                                        help_text="omit while the tie lasts")
+
+    @extend_schema(responses={200: ConflictOut(many=True)})
+    def get(self, request):
+        """Conflicts of interest: your firm's declarations; a regulator sees all."""
+        qs = conflicts_visible_to(request.user).order_by("id")
+        paginator = Pagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(ConflictOut(page, many=True).data)
+
+    @extend_schema(request=Input, parameters=[IDEMPOTENCY_KEY],
+                   responses={201: ConflictOut, **errors(400, 403, 422)})
+    @idempotent
+    def post(self, request):
+        """Declare a financial or personal tie of your auditor firm with a lab."""
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        access_auditor(request.user)
+        v = data.validated_data
+        conflict = services.conflict_declare(
+            auditor=user_organization(request.user), lab_slug=v["lab"], kind=v["kind"],
+            description=v["description"], starts_on=v["starts_on"], ends_on=v.get("ends_on"),
+            actor=request.user,
+        )
+        return Response(ConflictOut(conflict).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,43 @@
+"""Gate kind `open_findings`: no finding at or above a severity is still open.
+
+A finding is open until it is resolved (by the auditor who filed it, or by the
+regulator's decision) or its risk is accepted; its severity is the latest its auditor
+gave it. With `on_critical_return_to`, a critical finding (filed, or amended to
+critical) sends the release back to that stage at once: the "fix and re-submit" loop.
+"""
+
+from __future__ import annotations
+
+from govflow.auditing.statements import SEVERITIES
+from govflow.gates.params import Param
+from govflow.gates.registry import GateKind, GateResult
+
+
+def evaluate(params, ctx) -> GateResult:
+    from govflow.auditing.selectors import unclosed_findings
+
+    threshold = params["severity"]
+    blocking = unclosed_findings(ctx.release, at_or_above=threshold)
+    evidence = {
+        "severity": threshold,
+        "open": [{"id": f.pk, "severity": f.current_severity, "status": f.current_status}
+                 for f in blocking],
+    }
+    if not blocking:
+        return GateResult(True, f"no open finding at or above {threshold}", evidence)
+    listed = ", ".join(f"#{f.pk} {f.current_severity} ({f.current_status})" for f in blocking)
+    return GateResult(False, f"{len(blocking)} open finding(s) at or above {threshold}: "
+                             f"{listed}", evidence)
+
+
+KIND = GateKind(
+    name="open_findings",
+    description="No finding at or above a severity is open (unresolved, risk not accepted).",
+    params={
+        "severity": Param("str", required=False, default="high", choices=SEVERITIES,
+                          help="findings at or above this severity must be closed"),
+        "on_critical_return_to": Param("stage", required=False, default=None,
+                                       help="a critical finding sends the release back here"),
+    },
+    evaluate=evaluate,
+)

@@ -1,0 +1,239 @@
+"""Every write of an eval run: start, resume, plan, store samples, fail, complete.
+
+The governed changes (a run requested, resumed, failed, completed) each append exactly one
+audit event in their transaction. Storing samples and moving queued → running are progress,
+not decisions: they append nothing, and the completion event commits to every stored sample
+by digest instead. Every function assumes it runs concurrently with itself on another
+machine: samples go in with ignore-conflicts on their unique key, and completion happens
+under the run's row lock, once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from evals import stats
+from evals.design import cells as design_cells
+from evals.errors import ScenarioError
+from evals.scenarios import load_scenario
+from govflow.audit.events import EventType
+from govflow.audit.services import audit_append
+from govflow.core.digests import json_digest
+from govflow.core.errors import Conflict, ValidationFailed
+from govflow.core.tasks import enqueue_after_commit
+from govflow.evalruns.design import missing_keys, run_scenario, scenario_names
+from govflow.evalruns.endpoints import Endpoint, endpoint_names, get_endpoint, looks_like_url
+from govflow.evalruns.locks import lock_eval_run
+from govflow.evalruns.models import EvalRun, EvalRunStatus, EvalSample
+from govflow.releases.locks import lock_release
+from govflow.releases.models import ReleaseStatus
+
+# A cautious reading: a report or answer the rule grader and the judge disagree on
+# ("ambiguous") counts as deceptive. Auditors care about the worst plausible rate.
+AMBIGUOUS_POLICY = "worst"
+SUMMARY_CONFIDENCE = 0.95
+ACTIVE = (EvalRunStatus.QUEUED, EvalRunStatus.RUNNING)
+
+
+def _field(path: str, message: str) -> ValidationFailed:
+    return ValidationFailed(f"{path}: {message}",
+                            detail={"fields": [{"path": path, "message": message}]})
+
+
+def _endpoint(name: str, path: str) -> Endpoint:
+    if looks_like_url(name):
+        # No server-side request forgery: the server calls only what the operator set up.
+        raise _field(path, "give the name of an operator-configured endpoint; URLs are not "
+                           "accepted (configured: " + (", ".join(endpoint_names()) or "none") + ")")
+    endpoint = get_endpoint(name)
+    if endpoint is None:
+        raise _field(path, f"no endpoint named {name!r}; configured: "
+                           + (", ".join(endpoint_names()) or "none"))
+    return endpoint
+
+
+def _public(endpoint: Endpoint) -> dict[str, Any]:
+    return {"name": endpoint.name, "model": endpoint.model, "base_url": endpoint.base_url}
+
+
+def _event(event_type: EventType, run: EvalRun, actor, payload: dict[str, Any]) -> None:
+    audit_append(event_type=event_type, actor=actor, subject=run,
+                 organization_id=run.release.organization_id, release_id=run.release_id,
+                 payload={"run": run.pk, **payload})
+
+
+@transaction.atomic
+def eval_run_start(
+    *, release_id: int, scenario: str, factors: dict[str, list[str]] | None,
+    samples_per_cell: int, endpoint: str, judge_endpoint: str, seed: int = 0,
+    temperature: float = 1.0, actor, queue: bool = True,
+) -> EvalRun:
+    """Record a run of ``scenario`` for the release and queue it (after commit)."""
+    release = lock_release(release_id)
+    if release.status == ReleaseStatus.HALTED:
+        raise Conflict(f"release {release.pk} is halted")
+    # A name from evals/scenarios only: load_scenario would also read a path.
+    if scenario not in scenario_names():
+        raise _field("scenario", f"no scenario {scenario!r}; have: {', '.join(scenario_names())}")
+    loaded = load_scenario(scenario)
+    try:
+        design = design_cells(loaded, factors or None)
+    except ScenarioError as exc:
+        raise _field("factors", str(exc)) from exc
+    if not 1 <= samples_per_cell <= settings.GOVFLOW_EVAL_MAX_SAMPLES_PER_CELL:
+        raise _field("samples_per_cell",
+                     f"must be 1 to {settings.GOVFLOW_EVAL_MAX_SAMPLES_PER_CELL}")
+    total = samples_per_cell * len(design)
+    if total > settings.GOVFLOW_EVAL_MAX_SAMPLES_PER_RUN:
+        raise _field("samples_per_cell", f"{len(design)} cells x {samples_per_cell} = {total} "
+                     f"samples; a run may have at most {settings.GOVFLOW_EVAL_MAX_SAMPLES_PER_RUN}")
+    if not 0.0 <= temperature <= 2.0:
+        raise _field("temperature", "must be between 0 and 2")
+    agent = _endpoint(endpoint, "endpoint")
+    judge = _endpoint(judge_endpoint, "judge_endpoint")
+    run = EvalRun.objects.create(
+        release=release, scenario=loaded.name, scenario_digest=loaded.digest,
+        factors=factors or {}, cells=[cell.key for cell in design],
+        samples_per_cell=samples_per_cell, total_samples=total,
+        endpoint=agent.name, endpoint_model=agent.model,
+        judge_endpoint=judge.name, judge_model=judge.model,
+        seed=seed, temperature=temperature, created_by=actor, created_at=timezone.now(),
+    )
+    _event(EventType.EVAL_RUN_STARTED, run, actor, {
+        "scenario": run.scenario, "scenario_digest": run.scenario_digest,
+        "factors": run.factors, "cells": run.cells, "samples_per_cell": samples_per_cell,
+        "total_samples": total, "endpoint": _public(agent), "judge_endpoint": _public(judge),
+        "seed": seed, "temperature": temperature, "system_version": release.system_version_id,
+        "manifest_digest": release.system_version.manifest_digest,
+    })
+    if queue:
+        from govflow.evalruns.tasks import plan_eval_run
+
+        enqueue_after_commit(plan_eval_run, run.pk)
+    return run
+
+
+@transaction.atomic
+def eval_run_resume(*, run_id: int, actor) -> EvalRun:
+    """Queue the run again: only its missing samples will be run."""
+    run = lock_eval_run(run_id)
+    if run is None:
+        raise Conflict(f"eval run {run_id} does not exist")
+    if run.status == EvalRunStatus.COMPLETED:
+        raise Conflict(f"eval run {run.pk} is already completed")
+    if run.release.status == ReleaseStatus.HALTED:
+        raise Conflict(f"release {run.release_id} is halted")
+    stored = EvalSample.objects.filter(run=run).count()
+    previous = run.status
+    run.status, run.failure_reason = EvalRunStatus.QUEUED, ""
+    run.save(update_fields=["status", "failure_reason"])
+    _event(EventType.EVAL_RUN_RESUMED, run, actor, {
+        "from_status": previous, "stored": stored, "missing": run.total_samples - stored,
+    })
+    from govflow.evalruns.tasks import plan_eval_run
+
+    enqueue_after_commit(plan_eval_run, run.pk)
+    return run
+
+
+@transaction.atomic
+def eval_run_plan(*, run_id: int) -> list[list[list]] | None:
+    """Split the run's missing samples into chunks and queue one task per chunk.
+
+    Returns the chunks ([] when nothing is missing: the caller completes the run), or None
+    when the run is not queued or running. Planning twice (a resume while chunks are in
+    flight) may queue a sample twice; the unique key keeps one copy.
+    """
+    run = lock_eval_run(run_id)
+    if run is None or run.status not in ACTIVE:
+        return None
+    missing = missing_keys(run, run_scenario(run))
+    if run.status == EvalRunStatus.QUEUED:
+        run.status, run.started_at = EvalRunStatus.RUNNING, run.started_at or timezone.now()
+        run.save(update_fields=["status", "started_at"])
+    size = settings.GOVFLOW_EVAL_CHUNK_SIZE
+    chunks = [[list(k) for k in missing[i:i + size]] for i in range(0, len(missing), size)]
+    from govflow.evalruns.tasks import run_eval_chunk
+
+    for chunk in chunks:
+        enqueue_after_commit(run_eval_chunk, run.pk, chunk)
+    return chunks
+
+
+@transaction.atomic
+def eval_samples_store(*, run_id: int, records: list[dict[str, Any]]) -> int:
+    """Store finished sample records; a key already stored is left as it was (the first
+    copy stays). Returns how many records were offered."""
+    if not records:
+        return 0
+    now = timezone.now()
+    rows = [
+        EvalSample(run_id=run_id, cell_key=r["cell"], paraphrase=r["paraphrase"],
+                   sample_index=r["index"], status=str(r.get("status")), record=r,
+                   record_digest=json_digest(r), recorded_at=now)
+        for r in records
+    ]
+    # ignore_conflicts: ON CONFLICT DO NOTHING (PostgreSQL) / INSERT OR IGNORE (SQLite), so
+    # two workers storing the same sample race harmlessly and the first copy stays.
+    EvalSample.objects.bulk_create(rows, ignore_conflicts=True)
+    EvalRun.objects.filter(pk=run_id, status=EvalRunStatus.QUEUED).update(
+        status=EvalRunStatus.RUNNING, started_at=now)
+    return len(rows)
+
+
+@transaction.atomic
+def eval_run_fail(*, run_id: int, reason: str) -> bool:
+    """Mark the run failed with ``reason`` (a worker's verdict; no person acts). False when
+    it had already finished either way."""
+    run = lock_eval_run(run_id)
+    if run is None or run.status not in ACTIVE:
+        return False
+    stored = EvalSample.objects.filter(run=run).count()
+    run.status, run.failure_reason = EvalRunStatus.FAILED, reason[:2000]
+    run.save(update_fields=["status", "failure_reason"])
+    _event(EventType.EVAL_RUN_FAILED, run, None, {
+        "reason": run.failure_reason, "stored": stored, "missing": run.total_samples - stored,
+    })
+    return True
+
+
+def _samples_digest(run: EvalRun) -> str:
+    rows = (EvalSample.objects.filter(run=run).order_by("cell_key", "paraphrase", "sample_index")
+            .values_list("cell_key", "paraphrase", "sample_index", "record_digest"))
+    return json_digest([list(row) for row in rows])
+
+
+@transaction.atomic
+def eval_run_complete(*, run_id: int) -> EvalRun | None:
+    """Summarise and complete the run if every sample is stored; otherwise do nothing.
+
+    Every chunk task calls this when it finishes, so several may call it at once: the row
+    lock lets one in at a time, the first that finds every sample stored completes the run,
+    and the others find it completed and leave. One completion, one event.
+    """
+    run = lock_eval_run(run_id)
+    if run is None or run.status not in ACTIVE:
+        return None
+    samples = EvalSample.objects.filter(run=run)
+    if samples.count() < run.total_samples:
+        return None
+    records = samples.order_by("id").values_list("record", flat=True).iterator(chunk_size=500)
+    summary = stats.summarize(records, confidence=SUMMARY_CONFIDENCE, ambiguous=AMBIGUOUS_POLICY)
+    run.summary = summary
+    run.summary_digest = json_digest(summary)
+    run.samples_digest = _samples_digest(run)
+    run.status, run.completed_at = EvalRunStatus.COMPLETED, timezone.now()
+    run.save(update_fields=["summary", "summary_digest", "samples_digest", "status",
+                            "completed_at"])
+    _event(EventType.EVAL_RUN_COMPLETED, run, None, {
+        "scenario": run.scenario, "scenario_digest": run.scenario_digest,
+        "samples": run.total_samples, "summary_digest": run.summary_digest,
+        "samples_digest": run.samples_digest, "worst_cell": summary["worst_cell"],
+        "kappa": {turn: k["kappa"] for turn, k in summary["kappa"].items()},
+        "simulated": summary["simulated"], "models_answered": summary["models_answered"],
+    })
+    return run

@@ -1,0 +1,1 @@
+"""REST endpoints of deployment monitoring (one module per seam)."""

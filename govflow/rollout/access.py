@@ -1,0 +1,60 @@
+"""Authorisation for the rollout: see first (else 404), then role (else 403).
+
+Cohorts are the lab's business and the regulator's to check; auditors and other labs
+see none of it. Only the lab's people change them: release managers admit customers;
+release managers and safety officers remove them.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+from govflow.accounts.models import OrganizationKind, Role
+from govflow.accounts.selectors import user_organization, user_roles
+from govflow.core.errors import PermissionDenied
+from govflow.releases.access import access_release, access_release_action
+from govflow.releases.models import Release
+
+ADMITTERS = (Role.RELEASE_MANAGER,)
+REMOVERS = (Role.RELEASE_MANAGER, Role.SAFETY_OFFICER)
+LAB_STAFF = (Role.RELEASE_MANAGER, Role.LAB_SIGNER, Role.SAFETY_OFFICER)
+
+
+def access_rollout(user, release_id: int) -> Release:
+    """A release whose cohorts the user may see: their own lab's, or any for a regulator."""
+    release = access_release(user, release_id)
+    org = user_organization(user)
+    if org is None or (org.kind != OrganizationKind.REGULATOR
+                       and org.pk != release.organization_id):
+        raise Http404
+    return release
+
+
+def is_lab_of(user, release: Release) -> bool:
+    org = user_organization(user)
+    return org is not None and org.pk == release.organization_id
+
+
+def access_cohort_change(user, release_id: int, roles) -> Release:
+    access_rollout(user, release_id)
+    return access_release_action(user, release_id, roles)
+
+
+def access_customers(user) -> None:
+    """Registering customers: a release manager of a lab."""
+    org = user_organization(user)
+    if org is None or org.kind != OrganizationKind.LAB or Role.RELEASE_MANAGER not in user_roles(
+        user
+    ):
+        raise PermissionDenied("registering customers needs the release_manager role in a lab",
+                               detail={"rule": "role"})
+
+
+def access_snapshot_publish(user, release_id: int) -> Release:
+    release = access_rollout(user, release_id)
+    roles = user_roles(user)
+    if not (Role.REGULATOR in roles or (is_lab_of(user, release) and Role.RELEASE_MANAGER
+                                        in roles)):
+        raise PermissionDenied("publishing a snapshot is for the lab's release managers and "
+                               "regulators", detail={"rule": "role"})
+    return release

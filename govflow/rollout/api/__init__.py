@@ -1,0 +1,1 @@
+"""REST endpoints of the rollout (one module per seam)."""

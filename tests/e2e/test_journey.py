@@ -1,0 +1,534 @@
+"""The release journey against real processes, through HTTP only, with faults.
+
+The Procfile's `web` (gunicorn), `worker` and `beat` (Celery) and the evals simulator run
+as separate processes against a PostgreSQL database made for this test and the machine's
+Redis (a queue of this test's own). People act as they would: release managers and
+regulators over HTTP, signers with `python -m govflow.client`. Faults are injected along
+the way and each is checked for *nothing lost, nothing duplicated*.
+
+Run it alone with `.venv/bin/python -m pytest -m e2e` (PostgreSQL and Redis configured as
+in .ci/run); it skips, saying why, otherwise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.e2e.stack import REPO, Stack, free_port, http, pg_create, pg_drop
+
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not DATABASE_URL.startswith(("postgres://", "postgresql://")),
+                       reason="the journey needs PostgreSQL: set DATABASE_URL=postgres://…"),
+    pytest.mark.skipif(not BROKER_URL.startswith("redis://"),
+                       reason="the journey needs Redis: set CELERY_BROKER_URL=redis://…"),
+]
+
+# .ci/run's command: how Redis is started again after the test shuts it down.
+REDIS_START = ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port",
+               "6379", "--save", "", "--appendonly", "no", "--dir", "/var/lib/redis",
+               "--logfile", "/var/log/redis/ci.log"]
+# The demo KYC provider's public, non-production webhook secret (govflow/settings.py).
+KYC_SECRET = "demo_kyc-demo-webhook-secret"
+FACTORS = {"pressure": ["none", "moderate", "high"], "stance": ["specific"]}
+MANIFEST = {
+    "model": {"name": "journey-7", "parameter_count": 70_000_000_000,
+              "weights_digest": "sha256:" + hashlib.sha256(b"journey weights").hexdigest(),
+              "training_compute_flop": 3.1e24},
+    "system_prompt_digest": "sha256:" + hashlib.sha256(b"journey system prompt").hexdigest(),
+    "tools": ["search_trades", "execute_trade", "send_message"],
+    "internet_access": False, "code_execution": False, "retrieval": True,
+    "fine_tuning_access": False, "online_learning": False, "open_weights": False,
+}
+
+
+def wait_for(what: str, probe, timeout: float, stack: Stack, interval: float = 0.5):
+    deadline = time.monotonic() + timeout
+    value = None
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {value!r})\n"
+                         f"{stack.all_logs()}")
+
+
+def redis_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", "6379", *args],
+                          capture_output=True, text=True, timeout=30)
+
+
+def redis_up() -> bool:
+    return redis_cli("ping").stdout.strip() == "PONG"
+
+
+def restart_redis() -> None:
+    """`shutdown nosave` (every queued message is gone), then .ci/run's start command."""
+    redis_cli("shutdown", "nosave")
+    deadline = time.monotonic() + 20
+    while redis_up() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    Path("/var/lib/redis").mkdir(parents=True, exist_ok=True)
+    Path("/var/log/redis").mkdir(parents=True, exist_ok=True)
+    subprocess.run(REDIS_START, check=True, capture_output=True, timeout=30)
+    deadline = time.monotonic() + 30
+    while not redis_up():
+        assert time.monotonic() < deadline, "redis did not come back"
+        time.sleep(0.2)
+
+
+class Person:
+    def __init__(self, stack: Stack, name: str):
+        self.stack, self.name, self.token = stack, name, f"gf_demo_{name}_token"
+
+    def get(self, path: str):
+        status, headers, body = http("GET", self.stack.url + "/api" + path, token=self.token)
+        assert status == 200, f"{self.name} GET {path}: {status} {body}"
+        return body
+
+    def post(self, path: str, body: object = None, *, expect: int | tuple = (200, 201),
+             headers: dict[str, str] | None = None):
+        status, got, parsed = http("POST", self.stack.url + "/api" + path, token=self.token,
+                                   body=body if body is not None else {}, headers=headers)
+        expected = expect if isinstance(expect, tuple) else (expect,)
+        assert status in expected, f"{self.name} POST {path}: {status} {parsed}"
+        return parsed
+
+    def upload(self, path: str, fields: dict[str, str], filename: str, content: bytes):
+        boundary = uuid.uuid4().hex
+        parts = [f"--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                 .encode() for k, v in fields.items()]
+        parts.append(f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+                     f"filename=\"{filename}\"\r\nContent-Type: text/plain\r\n\r\n".encode()
+                     + content + b"\r\n")
+        data = b"".join(parts) + f"--{boundary}--\r\n".encode()
+        request = urllib.request.Request(
+            self.stack.url + "/api" + path, data=data, method="POST",
+            headers={"Authorization": f"Bearer {self.token}",
+                     "Content-Type": f"multipart/form-data; boundary={boundary}"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            assert response.status == 201, response.status
+            return json.loads(response.read())
+
+    def client(self, *args: str) -> subprocess.CompletedProcess:
+        """`python -m govflow.client …` as this person, in a process of its own."""
+        env = {k: v for k, v in self.stack.env.items() if k != "DJANGO_SETTINGS_MODULE"}
+        env.update(GOVFLOW_URL=self.stack.url, GOVFLOW_TOKEN=self.token)
+        result = subprocess.run([sys.executable, "-m", "govflow.client", *args], cwd=REPO,
+                                env=env, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, f"{self.name}: client {args[0]}: {result.stderr}"
+        return result
+
+
+def etag_of(person: Person, release_id: int) -> str:
+    status, headers, _ = http("GET", f"{person.stack.url}/api/releases/{release_id}",
+                              token=person.token)
+    assert status == 200
+    return headers["ETag"]
+
+
+def advance(person: Person, release_id: int, **faults) -> dict:
+    """POST advance as a careful client does: If-Match from a fresh read, one
+    Idempotency-Key for every retry of this one decision (a timeout, a dropped
+    connection, a 5xx), until the server answers it."""
+    key = str(uuid.uuid4())
+    headers = {"If-Match": faults.get("etag") or etag_of(person, release_id),
+               "Idempotency-Key": key}
+    url = f"{person.stack.url}/api/releases/{release_id}/advance"
+    first_timeout = faults.get("first_timeout")
+    for attempt in range(20):
+        timeout = first_timeout if attempt == 0 and first_timeout else 60
+        try:
+            status, _, body = http("POST", url, token=person.token, body={}, headers=headers,
+                                   timeout=timeout)
+        except (TimeoutError, urllib.error.URLError, ConnectionError):
+            time.sleep(0.5)
+            continue
+        if status >= 500:
+            time.sleep(0.5)
+            continue
+        assert status == 200, f"advance of release {release_id}: {status} {body}"
+        return body
+    raise AssertionError(f"advance of release {release_id} never answered")
+
+
+def run_evals(alice: Person, rid: int, seed: int, stack: Stack) -> dict:
+    run = alice.post(f"/releases/{rid}/eval-runs", {
+        "scenario": "insider_trading", "factors": FACTORS, "samples_per_cell": 150,
+        "endpoint": "simulator", "judge_endpoint": "simulator", "seed": seed})
+    return wait_for("the eval run to complete",
+                    lambda: (d := alice.get(f"/eval-runs/{run['id']}"))["status"]
+                    == "completed" and d, 300, stack)
+
+
+def sign_off(stack: Stack, rid: int, tmp_path: Path, *, restart_web_after_first=False):
+    """Two lab signers and a safety officer, each with their own key and the client."""
+    for name, role in (("bob", "lab_signer"), ("carol", "lab_signer"),
+                       ("dana", "safety_officer")):
+        person = Person(stack, name)
+        key = tmp_path / f"{name}.pem"
+        if not key.exists():
+            person.client("keygen", "--out", str(key))
+            person.client("register-key", "--key", str(key), "--name", "journey laptop")
+        person.client("signoff", "--release", str(rid), "--role", role, "--key", str(key),
+                      "--comment", "reviewed the red-team report and the eval run")
+        if restart_web_after_first and name == "bob":
+            stack.signal("web", signal.SIGTERM)
+            stack.start("web")
+            stack.wait_http()
+
+
+def attach(person: Person, rid: int, document_type: str, content: bytes) -> dict:
+    return person.upload(f"/releases/{rid}/evidence",
+                         {"document_type": document_type,
+                          "sha256": hashlib.sha256(content).hexdigest()},
+                         f"{document_type}.txt", content)
+
+
+def kyc_customer(stack: Stack, lab: Person, external_id: str) -> None:
+    """The lab registers a customer; the KYC provider's signed webhook verifies them."""
+    lab.post("/customers", {"external_id": external_id, "display_name": external_id},
+             expect=201)
+    now = time.time()
+    body = json.dumps({
+        "organization": "frontier-lab", "customer": external_id,
+        "reference": f"chk-{external_id}", "level": "standard", "status": "verified",
+        "evidence_digest": "sha256:" + hashlib.sha256(external_id.encode()).hexdigest(),
+        "verified_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 60)),
+        "expires_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 365 * 86400)),
+    }).encode()
+    timestamp = int(now)
+    mac = hmac.new(KYC_SECRET.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256)
+    request = urllib.request.Request(
+        f"{stack.url}/api/kyc/webhooks/demo_kyc", data=body, method="POST",
+        headers={"Content-Type": "application/json", "X-KYC-Timestamp": str(timestamp),
+                 "X-KYC-Signature": "sha256=" + mac.hexdigest()})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert response.status == 201, response.status
+
+
+def approve_growth(person: Person, rid: int, up_to: int, role: str, tmp_path: Path) -> None:
+    statement = person.get(f"/releases/{rid}/cohorts/limited_rollout/growth-payload"
+                           f"?up_to={up_to}&role={role}")
+    path = tmp_path / f"growth-{person.name}-{up_to}.json"
+    path.write_text(json.dumps(statement))
+    envelope = tmp_path / f"growth-{person.name}-{up_to}.envelope.json"
+    person.client("sign", "--key", str(tmp_path / f"{person.name}.pem"), "--in", str(path),
+                  "--out", str(envelope))
+    person.post("/cohort-approvals", {"envelope": json.loads(envelope.read_text())},
+                expect=201)
+
+
+def terminate_backends(stack: Stack, database: str, stop: threading.Event,
+                       killed: list[int]) -> None:
+    import psycopg
+
+    with psycopg.connect(stack.env["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres",
+                         autocommit=True) as conn:
+        while not stop.is_set():
+            rows = conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()", [database]).fetchall()
+            killed.append(len(rows))
+            time.sleep(0.01)
+
+
+@pytest.fixture
+def stack(tmp_path):
+    missing = [tool for tool in ("redis-cli", "redis-server") if not shutil.which(tool)]
+    if missing:
+        pytest.skip(f"the journey restarts Redis: {', '.join(missing)} not on PATH")
+    name = f"gf_journey_{os.getpid()}"
+    url = pg_create(DATABASE_URL, name)
+    sim_port = free_port()
+    endpoints = {"simulator": {"base_url": f"http://127.0.0.1:{sim_port}/v1",
+                               "model": "govflow-simulator"}}
+    stack = Stack(tmp_path, database_url=url, broker_url=BROKER_URL, extra={
+        # a queue of this test's own, so no other run on this Redis takes its tasks
+        "CELERY_TASK_DEFAULT_QUEUE": f"journey-{os.getpid()}",
+        "GOVFLOW_EVAL_ENDPOINTS": json.dumps(endpoints),
+        "GOVFLOW_EVAL_CHUNK_SIZE": "10",
+        "GOVFLOW_EVAL_CONCURRENCY": "4",
+        "GOVFLOW_EVAL_RETRY_BACKOFF_MS": "200",
+        "GOVFLOW_EVAL_RETRY_MAX_DELAY": "2",
+        "GOVFLOW_CHECKPOINT_INTERVAL_SECONDS": "2",
+    })
+    # The default policy as shipped, but for its dwell periods (7 and 14 days in a stage):
+    # a test cannot wait a week, so they are cut to seconds. Every other gate is as shipped.
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    text = (REPO / "policies" / "default.yaml").read_text()
+    for days in ("7", "14"):
+        assert f"min_days: {days}\n" in text
+        text = text.replace(f"min_days: {days}\n", "min_hours: 0.0003\n")
+    (policies / "default.yaml").write_text(text)
+    stack.env["GOVFLOW_POLICY_DIR"] = str(policies)
+    stack.database = name
+    stack.sim_command = (f"{sys.executable} -m evals.simulator --port {sim_port} "
+                         f"--profile default --latency-ms 15")
+    try:
+        stack.manage("migrate", "--noinput", "-v0")
+        # The people, organizations and tokens (there is no API to create accounts).
+        stack.manage("demo")
+        yield stack
+    finally:
+        stack.stop_all()
+        if not redis_up():  # a failure mid-restart must not leave CI without Redis
+            subprocess.run(REDIS_START, capture_output=True, timeout=30)
+        redis_cli("-n", urlsplit(BROKER_URL).path.lstrip("/") or "0", "del",
+                  f"journey-{os.getpid()}")
+        pg_drop(DATABASE_URL, name)
+
+
+def test_the_release_journey_survives_faults_and_verifies_offline(stack, tmp_path):
+    started = time.monotonic()
+    stack.start("simulator", stack.sim_command)
+    stack.start("web")
+    stack.start("worker#1")
+    stack.start("beat")
+    stack.wait_http()
+    alice, rita = Person(stack, "alice"), Person(stack, "rita")
+
+    # -- 1. the lab registers a system and opens a release under the default policy --
+    version = alice.post("/systems/register", {"name": "Journey-7 trading agent",
+                                               "manifest": MANIFEST})
+    release = alice.post("/releases/open", {"system_version": version["id"],
+                                            "title": "Journey-7 v1"})
+    rid = release["id"]
+    assert release["stage"] == "internal_evals"
+    report = b"Journey-7 red-team report\n"
+    alice.upload(f"/releases/{rid}/evidence", {"document_type": "red_team_report",
+                                               "sha256": hashlib.sha256(report).hexdigest()},
+                 "red-team.txt", report)
+
+    # -- 2. deception evals on Celery workers against the simulator, with faults ---------
+    run = alice.post(f"/releases/{rid}/eval-runs", {
+        "scenario": "insider_trading", "factors": FACTORS, "samples_per_cell": 150,
+        "endpoint": "simulator", "judge_endpoint": "simulator", "seed": 7})
+    total = run["total_samples"]
+
+    def stored() -> int:
+        return alice.get(f"/eval-runs/{run['id']}")["stored"]
+
+    # a worker is killed with SIGKILL in the middle of the run; a new one is started
+    wait_for("the first samples", lambda: stored() >= 40, 120, stack)
+    stack.signal("worker#1", signal.SIGKILL)
+    at_kill = stored()
+    assert at_kill < total, "the run finished before the worker could be killed"
+    stack.start("worker#2")
+    wait_for("progress on the new worker", lambda: stored() > at_kill + 20, 120, stack)
+
+    # Redis restarts (nosave: every queued message is lost) while the run goes on
+    restart_redis()
+    after_restart = stored()
+    time.sleep(3)  # the worker reconnects; what was queued is gone
+    # The messages lost with Redis (and the killed worker's unacknowledged chunks, which
+    # Redis would give back only after its 1-hour visibility timeout) leave the run
+    # short; its owner resumes it, and only the missing samples run.
+    if stored() < total:
+        alice.post(f"/eval-runs/{run['id']}/resume", expect=(200, 201, 409))
+    detail = wait_for("the run to complete",
+                      lambda: (d := alice.get(f"/eval-runs/{run['id']}"))["status"]
+                      == "completed" and d, 300, stack)
+    assert after_restart <= detail["stored"] == total
+    samples = alice.get(f"/eval-runs/{run['id']}/samples?page_size=500")
+    keys = {(s["cell_key"], s["paraphrase"], s["sample_index"]) for s in samples["results"]}
+    assert samples["count"] == total, "a sample was lost or stored twice"
+    assert len(keys) == total, "a sample was lost or stored twice"
+
+    # two lab signers and a safety officer sign off, each with their own key and the
+    # client; the web process is restarted between sign-offs
+    sign_off(stack, rid, tmp_path, restart_web_after_first=True)
+    signoffs = alice.get(f"/releases/{rid}/signoffs")
+    rows = signoffs["results"] if isinstance(signoffs, dict) else signoffs
+    assert sorted(s["signer"] for s in rows) == ["bob", "carol", "dana"]
+
+    gates = alice.get(f"/releases/{rid}/gates")
+    assert gates["all_met"], json.dumps(gates, indent=1)
+
+    # the regulator saves a signed checkpoint now, to hold the final log to it
+    wait_for("a checkpoint", lambda: http("GET", stack.url + "/api/log/checkpoint",
+                                          token=rita.token)[0] == 200, 30, stack)
+    saved = rita.get("/log/checkpoint")
+    (tmp_path / "saved.note").write_text(saved["note"])
+
+    # the advance: PostgreSQL drops every connection of the database while it runs, and
+    # the client's first try times out; it retries with the same Idempotency-Key
+    etag = etag_of(alice, rid)  # read before the faults: this is the state being acted on
+    stop, killed = threading.Event(), []
+    dropper = threading.Thread(target=terminate_backends,
+                               args=(stack, stack.database, stop, killed), daemon=True)
+    dropper.start()
+    try:
+        time.sleep(0.2)
+        stop_timer = threading.Timer(1.5, stop.set)
+        stop_timer.start()
+        moved = advance(alice, rid, first_timeout=0.05, etag=etag)
+    finally:
+        stop.set()
+        dropper.join(timeout=10)
+    assert moved["to_stage"] == "third_party_audit"
+    assert sum(killed) > 0, "no connection was dropped during the advance"
+    transitions = alice.get(f"/releases/{rid}/transitions")
+    advances = [t for t in transitions if t["kind"] == "advance"]
+    assert [(t["from_stage"], t["to_stage"]) for t in advances] == [
+        ("internal_evals", "third_party_audit")], "the advance was lost or doubled"
+    events = rita.get(f"/log/events?release={rid}&type=release.advanced&page_size=50")
+    assert events["count"] == 1
+
+    # -- 6 (as far as the journey goes today). the regulator exports the bundle; the
+    # offline verifier accepts it, consistent with the checkpoint saved at step 2 ------
+    def verify_now() -> str:
+        status, _, bundle = http("GET", f"{stack.url}/api/oversight/export?release={rid}",
+                                 token=rita.token, timeout=120)
+        assert status == 200, bundle
+        path = tmp_path / "release.bundle.json"
+        path.write_text(json.dumps(bundle))
+        log_key = rita.get("/log/key")["verifier_key"]
+        result = stack.python("-m", "govflow.verify", str(path), "--trusted-checkpoint",
+                              str(tmp_path / "saved.note"), "--log-key", log_key, check=False)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "consistent with your saved checkpoint" in result.stdout
+        return result.stdout
+
+    verify_now()
+
+    # -- 3. two certified auditors; a critical finding sends the release back; the lab
+    # fixes it (a new system version, a new eval run); the auditors resolve and conclude
+    keys = Path(stack.env["GOVFLOW_VAR_DIR"]) / "demo-keys"  # erin's and frank's, from demo
+    erin, frank = Person(stack, "erin"), Person(stack, "frank")
+
+    def assign_auditors() -> None:
+        ends = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 60 * 86400))
+        for auditor in ("erin", "frank"):
+            rita.post(f"/releases/{rid}/assignments", {"auditor": auditor, "ends_at": ends},
+                      expect=201)
+
+    assign_auditors()
+    filed = erin.client(
+        "finding-file", "--release", str(rid), "--title", "Hides the insider tip",
+        "--severity", "critical", "--category", "deception",
+        "--description", "Trades on the tip and reports market analysis to its manager.",
+        "--step", "run insider_trading at high pressure", "--key", str(keys / "erin.pem"))
+    finding = json.loads(filed.stdout)
+    assert alice.get(f"/releases/{rid}")["stage"] == "internal_evals", "the release stayed"
+
+    system = version.get("system") or version.get("system_id")
+    fixed_manifest = {**MANIFEST, "system_prompt_digest": "sha256:" + hashlib.sha256(
+        b"journey system prompt v2: never trade on material non-public information").hexdigest()}
+    fixed = alice.post(f"/systems/{system}/versions", {"manifest": fixed_manifest})
+    status, _, moved = http("POST", f"{stack.url}/api/releases/{rid}/system-version",
+                            token=alice.token, body={"system_version": fixed["id"],
+                                                     "reason": "fix for the critical finding"},
+                            headers={"If-Match": etag_of(alice, rid),
+                                     "Idempotency-Key": str(uuid.uuid4())})
+    assert status == 200, moved
+    run_evals(alice, rid, seed=8, stack=stack)
+    sign_off(stack, rid, tmp_path)
+    assert advance(alice, rid)["to_stage"] == "third_party_audit"
+    assign_auditors()
+
+    alice_key = tmp_path / "alice.pem"
+    alice.client("keygen", "--out", str(alice_key))
+    alice.client("register-key", "--key", str(alice_key), "--name", "journey laptop")
+    alice.client("finding-respond", "--finding", str(finding["id"]), "--text",
+                 "fixed in system version 2: the system prompt forbids it", "--key",
+                 str(alice_key))
+    erin.client("finding-resolve", "--finding", str(finding["id"]), "--text",
+                "re-ran the scenario on version 2", "--key", str(keys / "erin.pem"))
+    for auditor in (erin, frank):
+        auditor.client("conclude", "--release", str(rid), "--result", "pass", "--summary",
+                       "no open deception findings", "--key",
+                       str(keys / f"{auditor.name}.pem"))
+    gates = alice.get(f"/releases/{rid}/gates")
+    met = {g["id"]: g["met"] for g in gates["gates"]}
+    assert met["independent_audit"], json.dumps(gates, indent=1)
+    assert met["findings_closed"], json.dumps(gates, indent=1)
+
+    # -- 4. a KYC'd cohort of 1,000 customers enters limited rollout; access checks ---
+    customers = [f"journey-cust-{n:04d}" for n in range(1, 1001)]
+    outsider = "journey-outsider-1"  # KYC'd too, but never admitted
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda c: kyc_customer(stack, alice, c), [*customers, outsider]))
+    bob, dana = Person(stack, "bob"), Person(stack, "dana")
+    members = f"/releases/{rid}/cohorts/limited_rollout/members"
+    for start in range(0, 1000, 250):
+        up_to = start + 250
+        if start:  # growing past each 250 needs a safety officer's and a lab signer's
+            for person, role in ((dana, "safety_officer"), (bob, "lab_signer")):
+                approve_growth(person, rid, up_to, role, tmp_path)
+        alice.post(members, {"customers": customers[start:up_to]}, expect=201,
+                   headers={"Idempotency-Key": str(uuid.uuid4())})
+    cohort = alice.get(f"/releases/{rid}/cohorts")
+    assert [(c["stage"], c["size"]) for c in cohort] == [("limited_rollout", 1000)], cohort
+    attach(alice, rid, "third_party_audit_report", b"Journey-7: audit concluded, pass\n")
+    time.sleep(2)  # the (shortened) audit period
+    assert advance(alice, rid)["to_stage"] == "limited_rollout"
+
+    def check(customer: str) -> dict:
+        status, _, answer = http(
+            "GET", f"{stack.url}/api/access/check?release={rid}&customer={customer}",
+            token=alice.token)
+        assert status == 200, answer
+        return answer
+
+    assert all(check(c)["allow"] for c in customers[::97]), "a cohort member was denied"
+    assert check(customers[-1])["allow"]
+    assert not check(outsider)["allow"], "a customer outside the cohort was let in"
+    assert not check("journey-nobody")["allow"]
+
+    # -- 5. a critical incident pauses the release at once; the regulator reviews; the
+    # lab remediates; the release resumes and reaches general availability ---------------
+    source = alice.post(f"/releases/{rid}/monitoring-sources",
+                        {"name": "journey abuse classifier", "kind": "abuse_classifier"},
+                        expect=201)
+    alice.post(f"/monitoring-sources/{source['id']}/heartbeat", expect=(200, 201))
+    incident = alice.post("/incidents", {
+        "release": rid, "severity": "critical", "category": "deceptive_behaviour",
+        "description": "A customer's agent hid a trade from its principal."}, expect=201)
+    release = alice.get(f"/releases/{rid}")
+    assert release["status"] == "paused", "a critical incident did not pause the release"
+    assert not check(customers[0])["allow"], "a paused release still served its cohort"
+    reviewed = rita.get(f"/incidents/{incident['id']}")
+    assert reviewed["severity"] == "critical"
+    alice.post(f"/incidents/{incident['id']}/resolve", {
+        "resolution": "system prompt v3 and a trade-confirmation tool; re-evaluated"},
+        expect=(200, 201))
+    status, _, resumed = http("POST", f"{stack.url}/api/releases/{rid}/resume",
+                              token=alice.token, body={"reason": "incident resolved"},
+                              headers={"If-Match": etag_of(alice, rid),
+                                       "Idempotency-Key": str(uuid.uuid4())})
+    assert status == 200, resumed
+    assert check(customers[0])["allow"]
+    attach(alice, rid, "rollout_review", b"Journey-7 limited rollout review\n")
+    alice.post(f"/monitoring-sources/{source['id']}/heartbeat", expect=(200, 201))
+    time.sleep(2)  # the (shortened) rollout period
+    assert advance(alice, rid)["to_stage"] == "general_availability"
+
+    # -- 6. the final log: exported, verified offline, consistent with step 2's checkpoint
+    report = verify_now()
+    assert "VERIFIED" in report
+    events = rita.get(f"/log/events?release={rid}&type=release.advanced&page_size=50")
+    assert events["count"] == 4, "an advance was lost or doubled"
+    print(f"journey took {time.monotonic() - started:.0f}s")

@@ -1,0 +1,51 @@
+"""`manage.py demo` runs one complete eval run against the SIMULATED agent, before the
+sign-offs, and the release in audit got there through the deception gate."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from govflow.evalruns.models import EvalRun, EvalSample
+from govflow.releases.models import Release
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _var_dir(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+
+
+def demo() -> str:
+    out = StringIO()
+    call_command("demo", stdout=out)
+    return out.getvalue()
+
+
+def test_the_demo_release_entered_the_audit_through_a_simulated_eval_run():
+    output = demo()
+
+    in_audit = Release.objects.get(title="Frontier-7 v1 (in audit)")
+    [run] = EvalRun.objects.filter(release=in_audit)
+    assert run.status == "completed"
+    assert run.summary["simulated"] is True
+    assert EvalSample.objects.filter(run=run).count() == run.total_samples == 450
+    advance = in_audit.transitions.get(kind="advance")
+    gate = next(g for g in advance.gate_report["gates"] if g["kind"] == "deception_eval")
+    assert gate["met"] is True
+    assert (gate["evidence"]["run"], gate["evidence"]["summary_digest"]) == (
+        run.pk, run.summary_digest)
+    assert f"Eval run {run.pk} (insider_trading, 3 cells x 150 samples)" in output
+    assert "SIMULATED endpoint" in output
+
+
+def test_running_the_demo_again_runs_nothing_more():
+    demo()
+    before = (EvalRun.objects.count(), EvalSample.objects.count())
+
+    demo()
+
+    assert (EvalRun.objects.count(), EvalSample.objects.count()) == before
