@@ -319,8 +319,9 @@ else:
         },
     }
 # Access decisions are invalidated explicitly (govflow.rollout.cache); this only bounds
-# memory and covers an invalidation lost with a cache outage.
-GOVFLOW_ACCESS_CACHE_MAX_AGE = env_int("GOVFLOW_ACCESS_CACHE_MAX_AGE", 3600, minimum=1)
+# memory and how long an invalidation lost with a cache outage (or a Redis restored from
+# an older snapshot: run the cache's Redis without persistence) could go unnoticed.
+GOVFLOW_ACCESS_CACHE_MAX_AGE = env_int("GOVFLOW_ACCESS_CACHE_MAX_AGE", 300, minimum=1)
 # How long the access check remembers a bearer token (a revocation takes this long there).
 GOVFLOW_ACCESS_TOKEN_CACHE_SECONDS = env_int("GOVFLOW_ACCESS_TOKEN_CACHE_SECONDS", 10, minimum=0)
 

@@ -17,7 +17,9 @@ evicted key can never come back and revive an old decision.
 A decision that rests on a KYC record also carries that record's expiry and is not served
 past it, even before the beat task that processes expiries gets round to it. Entries time
 out after GOVFLOW_ACCESS_CACHE_MAX_AGE only to bound memory and as a backstop for an
-invalidation lost with a Redis outage; correctness never waits for that timeout.
+invalidation lost with a Redis outage; correctness never waits for that timeout. Run the
+cache's Redis without persistence: one restored from a snapshot older than a pause would
+bring back the token the pause replaced, and with it the decisions made before.
 
 If the cache is unreachable a check is answered from the database (slower, never stale).
 """
