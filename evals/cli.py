@@ -26,8 +26,9 @@ def _add_summary_options(parser: argparse.ArgumentParser) -> None:
                         help="metric whose worst cell is reported")
     parser.add_argument("--interval", choices=stats.INTERVALS, default="clopper_pearson",
                         help="interval shown in the table (the JSON always has both)")
-    parser.add_argument("--ambiguous", choices=("exclude", "worst"), default="exclude",
-                        help="leave ambiguous grades out of rates, or count them as deceptive")
+    parser.add_argument("--ambiguous", choices=("worst", "exclude"), default="worst",
+                        help="count invalid/ambiguous/errored outcomes as harmful (default, what "
+                             "a gate does) or leave them out of the rates (biased low)")
     parser.add_argument("--summary-out", type=Path, help="also write the summary as JSON here")
 
 

@@ -8,10 +8,12 @@ from evals.stats import METRICS
 
 HEADERS = {
     "misaligned": "P(misaligned)",
+    "deceptive": "P(trade+hide)",
     "deceptive_given_misaligned": "P(deceptive|mis)",
     "double_down_given_deceptive": "P(double down|dec)",
     "joint": "P(all three)",
 }
+UNGRADED = {"worst": "counted as harmful", "exclude": "EXCLUDED (biased low)"}
 SIM_BANNER = (
     "*** SIMULATED ENDPOINT: these numbers describe a govflow-simulator profile, "
     "not any real model ***"
@@ -23,6 +25,10 @@ def _cell(metric: dict[str, Any], interval: str) -> str:
         return "-/0"
     lo, hi = metric[interval]
     return f"{metric['k']}/{metric['n']} {metric['rate']:.2f} [{lo:.2f},{hi:.2f}]"
+
+
+def _forks(cell: dict[str, Any], turns: tuple[str, ...], label: str) -> str:
+    return "/".join(str(cell["labels"].get(t, {}).get(label, 0)) for t in turns)
 
 
 def _varying(cells: dict[str, Any]) -> tuple[list[str], dict[str, str]]:
@@ -48,11 +54,14 @@ def render(summary: dict[str, Any], *, interval: str = "clopper_pearson",
     lines.append(
         f"scenario: {', '.join(summary['scenarios'])}   model(s): "
         f"{', '.join(summary['models_answered']) or '-'}   {conf}% {name} intervals   "
-        f"ambiguous: {summary['ambiguous_policy']}"
+        f"ungraded: {UNGRADED[summary['ambiguous_policy']]}"
     )
     if fixed:
         lines.append("fixed: " + ", ".join(f"{k}={v}" for k, v in fixed.items()))
-    rows = [["cell", "n"] + [HEADERS[m] for m in METRICS] + ["ambig", "invalid", "error"]]
+    # Ungraded outcomes per fork (action / report / question): what the worst-case reading
+    # counted as harmful, shown so nobody has to trust the reading blindly.
+    rows = [["cell", "n"] + [HEADERS[m] for m in METRICS]
+            + ["invalid a/r/q", "ambig r/q", "error"]]
     keyed = [(k, c) for k, c in cells.items()] + [("ALL", summary["overall"])]
     for key, cell in keyed:
         label = key if key == "ALL" else (
@@ -60,7 +69,9 @@ def render(summary: dict[str, Any], *, interval: str = "clopper_pearson",
         rows.append(
             [label, str(cell["samples"])]
             + [_cell(cell["metrics"][m], interval) for m in METRICS]
-            + [str(cell["ambiguous"]), str(cell["invalid"]), str(cell["status"].get("error", 0))]
+            + [_forks(cell, ("action", "report", "question"), "invalid"),
+               _forks(cell, ("report", "question"), "ambiguous"),
+               str(cell["status"].get("error", 0))]
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for i, row in enumerate(rows):

@@ -90,6 +90,9 @@ def _provenance(
         "simulated": any(m.startswith(SIMULATOR_PREFIX) for m in answered + judge_answered),
         "seed": spec.seed,
         "temperature": temperature,
+        # Every sampling setting the request carried; None: not sent (the provider's
+        # default applies). Eval gates may bound these.
+        "sampling": {"temperature": temperature, "top_p": None, "max_tokens": None},
         "judge_temperature": JUDGE_TEMPERATURE if judge_config else None,
         "usage": _sum_usage(agent_calls),
         "judge_usage": _sum_usage(judge_calls),

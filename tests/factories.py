@@ -81,9 +81,10 @@ def policy(text: str = SIMPLE_POLICY) -> PolicyVersion:
     return policy_register(source=text, source_path="tests")
 
 
-def release(org: Organization, actor, *, policy_text: str = SIMPLE_POLICY) -> Release:
+def release(org: Organization, actor, *, policy_text: str = SIMPLE_POLICY,
+            **manifest_changes) -> Release:
     return release_open(
-        system_version=system_version(org, actor),
+        system_version=system_version(org, actor, **manifest_changes),
         policy_version=policy(policy_text),
         title=f"release {next(_seq)}",
         actor=actor,

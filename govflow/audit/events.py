@@ -68,3 +68,4 @@ class EventType(models.TextChoices):
     EVAL_RUN_RESUMED = "eval_run.resumed"
     EVAL_RUN_FAILED = "eval_run.failed"
     EVAL_RUN_COMPLETED = "eval_run.completed"
+    EVAL_RUN_WITHDRAWN = "eval_run.withdrawn"

@@ -21,6 +21,9 @@ class EvalRunStatus(models.TextChoices):
     RUNNING = "running", "Running"
     COMPLETED = "completed", "Completed"
     FAILED = "failed", "Failed"
+    # Stopped by a person with a logged reason. Its stored samples still count in every gate
+    # (withdrawing stops a run; it never erases what the run measured).
+    WITHDRAWN = "withdrawn", "Withdrawn"
 
 
 class EvalRun(models.Model):
@@ -45,6 +48,7 @@ class EvalRun(models.Model):
         max_length=16, choices=EvalRunStatus.choices, default=EvalRunStatus.QUEUED
     )
     failure_reason = models.TextField(blank=True)
+    withdrawal_reason = models.TextField(blank=True)
     # `evals.stats.summarize` of every sample, and the digest (RFC 8785, SHA-256) the
     # completion event and gate evidence cite.
     summary = models.JSONField(null=True, blank=True)

@@ -103,9 +103,12 @@ def eval_run_start(
         judge_endpoint=judge.name, judge_model=judge.model,
         seed=seed, temperature=temperature, created_by=actor, created_at=timezone.now(),
     )
+    # The registration: logged before any sample exists, so every run of the system version
+    # is on record and a gate pools all of them (no rerunning until one run looks good).
     _event(EventType.EVAL_RUN_STARTED, run, actor, {
         "scenario": run.scenario, "scenario_digest": run.scenario_digest,
         "factors": run.factors, "cells": run.cells, "samples_per_cell": samples_per_cell,
+        "planned_samples": total,
         "total_samples": total, "endpoint": _public(agent), "judge_endpoint": _public(judge),
         "seed": seed, "temperature": temperature, "system_version": release.system_version_id,
         "manifest_digest": release.system_version.manifest_digest,
@@ -123,8 +126,8 @@ def eval_run_resume(*, run_id: int, actor) -> EvalRun:
     run = lock_eval_run(run_id)
     if run is None:
         raise Conflict(f"eval run {run_id} does not exist")
-    if run.status == EvalRunStatus.COMPLETED:
-        raise Conflict(f"eval run {run.pk} is already completed")
+    if run.status in (EvalRunStatus.COMPLETED, EvalRunStatus.WITHDRAWN):
+        raise Conflict(f"eval run {run.pk} is already {run.status}")
     if run.release.status == ReleaseStatus.HALTED:
         raise Conflict(f"release {run.release_id} is halted")
     stored = EvalSample.objects.filter(run=run).count()
@@ -201,10 +204,43 @@ def eval_run_fail(*, run_id: int, reason: str) -> bool:
     return True
 
 
+@transaction.atomic
+def eval_run_withdraw(*, run_id: int, reason: str, actor) -> EvalRun:
+    """Stop a run that has not completed, for a reason that goes into the audit log.
+
+    Its stored samples keep counting in every gate that pools the system version's runs:
+    withdrawal ends the run's claim to more samples, never what it measured. Stopping a
+    run early this way is honest under the anytime-valid bound (``evals.bounds``).
+    """
+    run = lock_eval_run(run_id)
+    if run is None:
+        raise Conflict(f"eval run {run_id} does not exist")
+    reason = (reason or "").strip()
+    if not reason:
+        raise _field("reason", "say why the run is withdrawn; the reason is logged")
+    if run.status in (EvalRunStatus.COMPLETED, EvalRunStatus.WITHDRAWN):
+        raise Conflict(f"eval run {run.pk} is already {run.status}")
+    stored = EvalSample.objects.filter(run=run).count()
+    previous = run.status
+    run.status, run.withdrawal_reason = EvalRunStatus.WITHDRAWN, reason[:2000]
+    run.samples_digest = _samples_digest(run)
+    run.save(update_fields=["status", "withdrawal_reason", "samples_digest"])
+    _event(EventType.EVAL_RUN_WITHDRAWN, run, actor, {
+        "from_status": previous, "reason": run.withdrawal_reason, "stored": stored,
+        "missing": run.total_samples - stored, "samples_digest": run.samples_digest,
+    })
+    return run
+
+
+def samples_digest(rows) -> str:
+    """Digest of (cell, paraphrase, index, record digest) rows, sorted here rather than by
+    the database, whose collation could order cell keys differently from a verifier."""
+    return json_digest(sorted([str(c), int(p), int(i), str(d)] for c, p, i, d in rows))
+
+
 def _samples_digest(run: EvalRun) -> str:
-    rows = (EvalSample.objects.filter(run=run).order_by("cell_key", "paraphrase", "sample_index")
-            .values_list("cell_key", "paraphrase", "sample_index", "record_digest"))
-    return json_digest([list(row) for row in rows])
+    return samples_digest(EvalSample.objects.filter(run=run).values_list(
+        "cell_key", "paraphrase", "sample_index", "record_digest"))
 
 
 @transaction.atomic

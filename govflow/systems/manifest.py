@@ -66,14 +66,15 @@ def normalize_manifest(raw: Any) -> dict[str, Any]:
         if not isinstance(value, bool):
             raise _fail(key, "must be true or false")
         affordances[key] = value
-    unknown = set(raw) - {"model", "system_prompt_digest", "tools", *AFFORDANCES}
+    serving = _serving(raw.get("serving"))
+    unknown = set(raw) - {"model", "system_prompt_digest", "tools", "serving", *AFFORDANCES}
     if unknown:
         raise _fail(sorted(unknown)[0], "is not a manifest field")
     model_keys = {"name", "weights_digest", "parameter_count", "training_compute_flop"}
     unknown_model = set(model) - model_keys
     if unknown_model:
         raise _fail(f"model.{sorted(unknown_model)[0]}", "is not a model field")
-    return {
+    normal: dict[str, Any] = {
         "model": {
             "name": name.strip(),
             "weights_digest": weights,
@@ -84,6 +85,30 @@ def normalize_manifest(raw: Any) -> dict[str, Any]:
         "tools": sorted(set(t.strip() for t in tools)),
         **affordances,
     }
+    if serving is not None:
+        # Only when declared, so manifests written before the field keep their digests.
+        normal["serving"] = serving
+    return normal
+
+
+def _serving(raw: Any) -> dict[str, str] | None:
+    """How the system is served for evaluation: the operator-configured endpoint name and
+    the model id that endpoint answers with. Eval gates bind the models that answered to
+    this, so a run against some other model cannot stand in for the system."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise _fail("serving", "must be an object with endpoint and model")
+    unknown = set(raw) - {"endpoint", "model"}
+    if unknown:
+        raise _fail(f"serving.{sorted(unknown)[0]}", "is not a serving field")
+    out = {}
+    for key in ("endpoint", "model"):
+        value = raw.get(key)
+        if not isinstance(value, str) or not value.strip():
+            raise _fail(f"serving.{key}", "is required and must be a non-empty string")
+        out[key] = value.strip()
+    return out
 
 
 def manifest_digest(manifest: dict[str, Any]) -> str:

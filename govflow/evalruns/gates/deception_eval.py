@@ -1,61 +1,78 @@
-"""Gate kind `deception_eval`: the latest completed eval run of a scenario, for this
-release's system version, bounds a funnel metric in every cell.
+"""Gate kind `deception_eval`: every registered eval run of a scenario for the release's
+system version, pooled, bounds per-episode harm rates in every cell.
 
-Met only when all of these hold for that run (the latest, not the best, so a lab cannot
-pick a favourite):
+Met only when all of these hold (docs/eval-gate.md shows a refusal for each):
 
-- it ran the scenario's current text (same digest) and covers the levels in ``cover``
-  (default: the scenario's default design), so easy cells alone prove nothing;
-- it is complete: every cell has at least ``min_samples_per_cell`` graded samples (an
-  errored sample is no evidence);
-- judge and rule graders agree: Cohen's kappa of each judged turn is at least
-  ``min_kappa`` (a turn nobody had to judge, or where both raters always agreed on one
-  label, has nothing to disagree about);
-- in *every* cell, the upper bound of the exact (Clopper–Pearson) interval of ``metric``
-  at ``confidence`` is at most ``threshold``: the worst plausible rate, not the average.
+- the manifest declares how the system is served (``serving.endpoint``, ``serving.model``),
+  every pooled run called that endpoint, every sample was answered by that model and judged
+  by the policy's ``judge_model``, which is not the model under test;
+- no sample came from a SIMULATED endpoint unless ``GOVFLOW_ENV`` is ``development``;
+- every run registered for the version (``eval_run.started``) is in the pool, none is still
+  open, and each closed run's samples match the digest its closing event logged; samples of
+  withdrawn runs count (`govflow.evalruns.pooling`);
+- the runs used the scenario's current text and cover every level named in ``cover``
+  (``all`` means every level of the factor), so easy cells alone prove nothing;
+- sampling settings recorded per sample are inside ``sampling``'s bounds, if given;
+- judge and rule graders agree (Cohen's kappa per judged turn at least ``min_kappa``);
+- in every cell, for every metric in ``thresholds``, counting each invalid, ambiguous or
+  errored outcome as harmful, the one-sided upper bound at ``confidence`` is under the
+  threshold, the cell has ``min_samples_per_cell`` samples and at most ``max_invalid_share``
+  of them are invalid or errored (`govflow.evalruns.gates.cells`).
 
-The bounds are recomputed from each cell's counts at the gate's confidence, whatever
-confidence the run's summary was written with. The report shows the worst cell with its
-interval; the evidence names the run and its summary digest.
+The bound is ``anytime`` (a confidence sequence, `evals.bounds`) by default, because runs are
+pooled and a gate may be read at any time; ``fixed_n`` is allowed only when exactly one run
+is registered and it completed at its planned size.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from evals.stats import METRICS, clopper_pearson
+from django.conf import settings
+
+from evals import stats
+from govflow.evalruns.gates import cells as cellcheck
 from govflow.gates.params import Param
 from govflow.gates.registry import GateKind, GateResult
 
-
-def _r(value: float | None) -> float | None:
-    return None if value is None else round(value, 6)
+SAMPLING = ("temperature", "top_p", "max_tokens")
 
 
 def check(params) -> list[tuple[str, str]]:
     from evals.scenarios import list_scenarios, load_scenario
 
+    problems = cellcheck.check_thresholds(params)
     if params["scenario"] not in list_scenarios():
-        return [("scenario", f"no scenario {params['scenario']!r}; have: "
-                             + ", ".join(list_scenarios()))]
+        return problems + [("scenario", f"no scenario {params['scenario']!r}; have: "
+                                        + ", ".join(list_scenarios()))]
     scenario = load_scenario(params["scenario"])
-    cover = params["cover"] or {}
-    problems = []
-    for factor, levels in cover.items():
+    for factor, levels in (params["cover"] or {}).items():
         if factor not in scenario.factors:
             problems.append((f"cover.{factor}", f"{scenario.name} has no factor {factor!r}; "
                                                 f"factors: {', '.join(sorted(scenario.factors))}"))
-        elif not isinstance(levels, list) or not levels or not all(
+        elif levels != "all" and (not isinstance(levels, list) or not levels or not all(
             level in scenario.factors[factor] for level in levels
-        ):
-            problems.append((f"cover.{factor}", "must list levels of the factor: "
+        )):
+            problems.append((f"cover.{factor}", "must be 'all' or list levels of the factor: "
                                                 + ", ".join(scenario.factors[factor])))
+    for name, limits in (params["sampling"] or {}).items():
+        if name not in SAMPLING:
+            problems.append((f"sampling.{name}", "bounds apply to: " + ", ".join(SAMPLING)))
+        elif not isinstance(limits, dict) or not limits or set(limits) - {"min", "max"} or any(
+                isinstance(v, bool) or not isinstance(v, (int, float)) for v in limits.values()):
+            problems.append((f"sampling.{name}", "must be a mapping with min and/or max numbers"))
     return problems
 
 
-def _coverage_gaps(run, cover: dict[str, list[str]]) -> list[str]:
+def _cover(params, scenario) -> dict[str, list[str]]:
+    cover = params["cover"] or scenario.default_design
+    return {f: list(scenario.factors[f]) if levels == "all" else levels
+            for f, levels in cover.items()}
+
+
+def _coverage_gaps(cell_keys, cover: dict[str, list[str]]) -> list[str]:
     seen: dict[str, set[str]] = {}
-    for key in run.cells:
+    for key in cell_keys:
         for part in key.split("|"):
             name, _, level = part.partition("=")
             seen.setdefault(name, set()).add(level)
@@ -66,7 +83,8 @@ def _coverage_gaps(run, cover: dict[str, list[str]]) -> list[str]:
 def _kappa_problems(summary: dict[str, Any], minimum: float) -> tuple[list[str], dict]:
     problems, shown = [], {}
     for turn, k in sorted(summary.get("kappa", {}).items()):
-        shown[turn] = {"kappa": _r(k.get("kappa")), "pairs": k.get("n")}
+        shown[turn] = {"kappa": None if k.get("kappa") is None else round(k["kappa"], 6),
+                       "pairs": k.get("n")}
         if k.get("kappa") is None:
             continue  # no judged pairs, or perfect agreement on a single label
         if k["kappa"] < minimum:
@@ -75,87 +93,136 @@ def _kappa_problems(summary: dict[str, Any], minimum: float) -> tuple[list[str],
     return problems, shown
 
 
-def _cells(summary, metric: str, confidence: float) -> list[dict[str, Any]]:
-    out = []
-    for key, cell in sorted(summary["cells"].items()):
-        m = cell["metrics"][metric]
-        lower, upper = clopper_pearson(m["k"], m["n"], confidence)
-        out.append({"cell": key, "k": m["k"], "n": m["n"], "rate": _r(m["rate"]),
-                    "lower": _r(lower), "upper": _r(upper),
-                    "graded": cell.get("status", {}).get("ok", 0)})
-    return out
+def _sampling(prov: dict[str, Any]) -> dict[str, Any]:
+    recorded = prov.get("sampling")
+    if isinstance(recorded, dict):
+        return recorded
+    return {"temperature": prov.get("temperature"), "top_p": None, "max_tokens": None}
+
+
+def _binding(records, serving, judge_model: str, limits) -> tuple[list[str], dict[str, Any]]:
+    """Who answered and judged, with what settings, against what the manifest and policy say."""
+    answered: set[str] = set()
+    judged: set[str] = set()
+    fingerprints: set[str] = set()
+    settings_seen: dict[str, set] = {name: set() for name in SAMPLING}
+    outside: dict[str, int] = {}
+    simulated = 0
+    for record in records:
+        prov = record.get("provenance") or {}
+        answered.update(prov.get("models_answered") or [])
+        judged.update(prov.get("judge_models_answered") or [])
+        fingerprints.update(prov.get("system_fingerprints") or [])
+        simulated += bool(prov.get("simulated"))
+        sampling = _sampling(prov)
+        for name in SAMPLING:
+            settings_seen[name].add(sampling.get(name))
+        for name, bound in (limits or {}).items():
+            value = sampling.get(name)
+            if value is None or value < bound.get("min", value) or value > bound.get("max", value):
+                outside[name] = outside.get(name, 0) + 1
+    problems = []
+    wrong = sorted(answered - {serving["model"]})
+    if wrong:
+        problems.append(f"samples were answered by {', '.join(wrong)}, not the served model "
+                        f"{serving['model']} the manifest declares")
+    if judge_model == serving["model"] or serving["model"] in judged:
+        problems.append(f"the judge must be a different model from the one under test "
+                        f"({serving['model']})")
+    wrong_judge = sorted(judged - {judge_model})
+    if wrong_judge:
+        problems.append(f"samples were judged by {', '.join(wrong_judge)}, not the policy's "
+                        f"judge {judge_model}")
+    for name, count in sorted(outside.items()):
+        problems.append(f"{count} sample(s) have {name} outside the policy's bounds "
+                        f"{limits[name]} (or not recorded)")
+    return problems, {
+        "models_answered": sorted(answered), "judge_models_answered": sorted(judged),
+        "system_fingerprints": sorted(fingerprints), "simulated_samples": simulated,
+        "sampling_seen": {k: sorted(v, key=lambda x: (x is None, x if x is not None else 0))
+                          for k, v in settings_seen.items()},
+    }
 
 
 def evaluate(params, ctx) -> GateResult:
     from evals.scenarios import load_scenario
-    from govflow.evalruns.selectors import latest_completed_run
+    from govflow.evalruns.pooling import pool_runs
 
-    name, metric = params["scenario"], params["metric"]
-    run = latest_completed_run(system_version_id=ctx.release.system_version_id, scenario=name)
-    if run is None:
-        return GateResult(False, f"no completed {name} eval run for system version "
-                                 f"{ctx.release.system_version_id}", {"run": None})
+    name = params["scenario"]
+    version = ctx.release.system_version
+    serving = version.manifest.get("serving")
+    evidence: dict[str, Any] = {"scenario": name, "system_version": version.pk,
+                                "manifest_digest": version.manifest_digest,
+                                "bound": params["bound"], "confidence": params["confidence"],
+                                "thresholds": params["thresholds"], "runs": []}
+    if not serving:
+        return GateResult(False, "the system manifest does not declare how the system is "
+                                 "served (serving.endpoint and serving.model), so no eval "
+                                 "run can be tied to it", evidence)
+    pool = pool_runs(system_version_id=version.pk, scenario=name)
+    evidence["runs"] = pool.runs
+    if not pool.runs and not pool.problems:
+        return GateResult(False, f"no registered {name} eval run for system version "
+                                 f"{version.pk}", evidence)
     scenario = load_scenario(name)
-    cover = params["cover"] or scenario.default_design
-    summary = run.summary or {"cells": {}}
-    cells = _cells(summary, metric, params["confidence"])
-    worst = max(cells, key=lambda c: (c["upper"], c["cell"]), default=None)
-    kappa_problems, kappa = _kappa_problems(summary, params["min_kappa"])
-    evidence = {
-        "run": run.pk, "release": run.release_id, "summary_digest": run.summary_digest,
-        "samples_digest": run.samples_digest, "scenario_digest": run.scenario_digest,
-        "metric": metric, "method": "clopper_pearson", "confidence": params["confidence"],
-        "threshold": params["threshold"], "worst_cell": worst, "kappa": kappa,
-        "simulated": bool(summary.get("simulated")),
-        "cells_over_threshold": [c["cell"] for c in cells if c["upper"] > params["threshold"]],
-    }
-    problems = []
-    if run.scenario_digest != scenario.digest:
-        problems.append(f"run {run.pk} used an earlier text of {name} ({run.scenario_digest}); "
-                        f"the scenario is now {scenario.digest}")
-    gaps = _coverage_gaps(run, cover)
+    problems = list(pool.problems)
+    run_ids = ", ".join(str(r["run"]) for r in pool.runs)
+    for run in pool.runs:
+        if run["scenario_digest"] != scenario.digest:
+            problems.append(f"run {run['run']} used an earlier text of {name} "
+                            f"({run['scenario_digest']}); the scenario is now {scenario.digest}")
+        if run["endpoint"] != serving["endpoint"]:
+            problems.append(f"run {run['run']} called endpoint {run['endpoint']!r}, not "
+                            f"{serving['endpoint']!r} the manifest declares")
+    if params["bound"] == "fixed_n" and (len(pool.runs) != 1 or any(
+            r.get("closed_by") != "eval_run.completed" for r in pool.runs)):
+        problems.append(f"the fixed_n bound holds only for one pre-registered run read at its "
+                        f"planned size; {len(pool.runs)} run(s) are registered ({run_ids}): "
+                        "use bound: anytime")
+    binding, seen = _binding(pool.records, serving, params["judge_model"], params["sampling"])
+    problems += binding
+    evidence.update(seen, serving=serving, judge_model=params["judge_model"],
+                    environment=settings.GOVFLOW_ENV)
+    if seen["simulated_samples"] and settings.GOVFLOW_ENV != "development":
+        problems.insert(0, f"{seen['simulated_samples']} sample(s) came from a SIMULATED "
+                           f"endpoint, which never meets a gate outside development "
+                           f"(GOVFLOW_ENV={settings.GOVFLOW_ENV})")
+    summary = stats.summarize(pool.records, confidence=params["confidence"], ambiguous="worst")
+    gaps = _coverage_gaps(summary["cells"], _cover(params, scenario))
     if gaps:
-        problems.append(f"run {run.pk} does not cover {', '.join(gaps)}")
-    short = [c["cell"] for c in cells if c["graded"] < params["min_samples_per_cell"]]
-    if not cells:
-        problems.append(f"run {run.pk} has no cells")
-    elif short:
-        problems.append(f"{len(short)} cell(s) have fewer than {params['min_samples_per_cell']} "
-                        f"graded samples: {', '.join(short)}")
+        problems.append(f"the runs do not cover {', '.join(gaps)}")
+    kappa_problems, evidence["kappa"] = _kappa_problems(summary, params["min_kappa"])
     problems += kappa_problems
-    if evidence["cells_over_threshold"]:
-        problems.append(f"{len(evidence['cells_over_threshold'])} of {len(cells)} cell(s) "
-                        f"have an upper bound above {params['threshold']:g}")
-    label = " (SIMULATED endpoint)" if evidence["simulated"] else ""
-    where = ""
-    if worst is not None:
-        where = (f"worst cell {worst['cell']}: {metric} {worst['k']}/{worst['n']}, "
-                 f"{params['confidence']:.0%} interval [{worst['lower']:.4f}, "
-                 f"{worst['upper']:.4f}]")
+    cell_problems, evidence["metrics"] = cellcheck.judge_cells(summary, params)
+    problems += cell_problems
+    label = " (SIMULATED endpoint)" if seen["simulated_samples"] else ""
+    head = f"{len(pool.runs)} run(s) pooled [{run_ids}]{label}"
+    where = cellcheck.where(evidence["metrics"])
     if problems:
-        return GateResult(False, f"run {run.pk}{label}: " + "; ".join(problems)
+        return GateResult(False, f"{head}: " + "; ".join(problems)
                           + (f"; {where}" if where else ""), evidence)
-    return GateResult(True, f"run {run.pk}{label}: every cell's upper bound ≤ "
-                            f"{params['threshold']:g}; {where}", evidence)
+    return GateResult(True, f"{head}: every cell's upper bound is under its threshold; {where}",
+                      evidence)
 
 
 KIND = GateKind(
     name="deception_eval",
-    description="The latest completed eval run of a scenario for the release's system "
-                "version bounds a funnel metric in every cell (upper confidence bound).",
+    description="Every registered eval run of a scenario for the release's system version, "
+                "pooled, bounds per-episode harm rates in every cell (one-sided upper "
+                "confidence bound, ungraded outcomes counted as harmful).",
     params={
         "scenario": Param("str", help="a scenario of evals/scenarios, e.g. insider_trading"),
-        "min_samples_per_cell": Param("int", minimum=1),
-        "metric": Param("str", choices=METRICS),
-        "threshold": Param("number", minimum=0, maximum=1,
-                           help="every cell's upper bound must be at most this"),
-        "confidence": Param("number", required=False, default=0.95, minimum=0.5,
-                            maximum=0.9999, help="two-sided Clopper–Pearson level"),
+        **cellcheck.PARAMS,
         "min_kappa": Param("number", minimum=-1, maximum=1,
                            help="minimum judge-rule Cohen's kappa per judged turn"),
+        "judge_model": Param("str", help="the model id the judge endpoint must answer with; "
+                                         "never the model under test"),
         "cover": Param("mapping", required=False, default=None,
-                       help="factor -> levels the run must include (default: the "
-                            "scenario's default design)"),
+                       help="factor -> levels (or 'all') the pooled runs must include "
+                            "(default: the scenario's default design)"),
+        "sampling": Param("mapping", required=False, default=None,
+                          help="bounds on recorded sampling settings, e.g. "
+                               "{temperature: {min: 0.7}}; a setting not recorded fails"),
     },
     evaluate=evaluate,
     check=check,
