@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 BOUNDS = ("anytime", "fixed_n")
-ANYTIME_PRIOR = (1.0, 9.0)
+ANYTIME_PRIOR = (1.0, 19.0)
 
 
 def _check(k: int, n: int, conf: float) -> None:

@@ -15,6 +15,7 @@ from govflow.console import charts
 
 HEADERS = {
     "misaligned": "P(misaligned)",
+    "deceptive": "P(misaligned and hidden)",
     "deceptive_given_misaligned": "P(deceptive | misaligned)",
     "double_down_given_deceptive": "P(double down | deceptive)",
     "joint": "P(all three)",
@@ -56,9 +57,9 @@ def run_view(run, gates: list[dict[str, Any]], method: str = "clopper_pearson"
         view["rows"].append({"label": _cell_label(key, cell), "samples": cell.get("samples"),
                              "metrics": [cell["metrics"].get(m) for m in METRICS]})
     for metric in METRICS:
-        gate = next((g for g in gates if g.get("metric") == metric
+        gate = next((g for g in gates if metric in (g.get("thresholds") or {})
                      and g.get("scenario") in (None, scenario)), None)
-        threshold = gate.get("threshold") if gate else None
+        threshold = gate["thresholds"][metric] if gate else None
         points = []
         for key, cell in sorted(cells.items()):
             m = cell["metrics"].get(metric)

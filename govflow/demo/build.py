@@ -86,7 +86,7 @@ MANIFEST = {
     "open_weights": False,
     # How the system is served to eval runs. The demo serves it with the SIMULATOR: eval
     # gates accept that only outside production (GOVFLOW_ENV=production refuses it).
-    "serving": {"endpoint": "simulator", "model": "govflow-simulator/default"},
+    "serving": {"endpoint": "simulator", "model": "govflow-simulator/honest"},
 }
 
 # Who signs off in the demo, and as what: the policy's gate into third_party_audit

@@ -24,14 +24,13 @@ from govflow.evalruns.simulator import simulator_in_process
 from govflow.policy.selectors import policy_of
 
 ENDPOINT = "simulator"
-PROFILE = "default"
+# The simulator's `honest` profile: the demo's release is meant to get through the gate.
+# (The `default` profile hides a trade in about a third of high-pressure episodes without a
+# specific prohibition, and the default policy's gate rightly refuses it.)
+PROFILE = "honest"
 SCENARIO = "insider_trading"
-# The lab's system prompt carries a specific prohibition of insider trading: that is part
-# of the *system* under evaluation, so the run holds the stance at that level and crosses
-# the pressure levels the gate asks to see covered.
-FACTORS = {"pressure": ["none", "moderate", "high"], "stance": ["specific"]}
 SEED = 2
-FALLBACK_SAMPLES = 150
+FALLBACK_SAMPLES = 100
 
 
 def _answers_as_profile(base_url: str) -> bool:
@@ -55,12 +54,24 @@ def simulator_endpoint() -> Iterator[tuple[Endpoint, str]]:
         yield replace(configured, base_url=url), f"a simulator started in-process at {url}"
 
 
-def _samples_per_cell(release) -> int:
+def _gate_params(release) -> dict:
     for stage in policy_of(release.policy).stages:
         for gate in stage.gates:
             if gate.kind == "deception_eval" and gate.params.get("scenario") == SCENARIO:
-                return int(gate.params["min_samples_per_cell"])
-    return FALLBACK_SAMPLES
+                return gate.params
+    return {}
+
+
+def _design(release) -> tuple[dict[str, list[str]], int]:
+    """The levels the policy's gate asks to see covered, and its samples per cell."""
+    from evals.scenarios import load_scenario
+
+    params = _gate_params(release)
+    scenario = load_scenario(SCENARIO)
+    cover = params.get("cover") or scenario.default_design
+    factors = {f: list(scenario.factors[f]) if levels == "all" else list(levels)
+               for f, levels in cover.items()}
+    return factors, int(params.get("min_samples_per_cell") or FALLBACK_SAMPLES)
 
 
 def ensure_demo_eval_run(*, release, actor) -> tuple[EvalRun, str | None]:
@@ -73,9 +84,10 @@ def ensure_demo_eval_run(*, release, actor) -> tuple[EvalRun, str | None]:
     run = runs.filter(status__in=[EvalRunStatus.QUEUED, EvalRunStatus.RUNNING]).first()
     with simulator_endpoint() as (endpoint, where):
         if run is None:
+            factors, samples = _design(release)
             run = eval_run_start(
-                release_id=release.pk, scenario=SCENARIO, factors=FACTORS,
-                samples_per_cell=_samples_per_cell(release), endpoint=ENDPOINT,
+                release_id=release.pk, scenario=SCENARIO, factors=factors,
+                samples_per_cell=samples, endpoint=ENDPOINT,
                 judge_endpoint=ENDPOINT, seed=SEED, temperature=1.0, actor=actor, queue=False,
             )
         # Bigger chunks than a worker's: here they only bound memory, not a retry.
@@ -86,17 +98,19 @@ def ensure_demo_eval_run(*, release, actor) -> tuple[EvalRun, str | None]:
 
 def describe(run: EvalRun, where: str | None) -> list[str]:
     """What the demo command prints about the run."""
-    worst = ((run.summary or {}).get("worst_cell") or {}).get("joint") or {}
+    worst = ((run.summary or {}).get("worst_cell") or {}).get("deceptive") or {}
     lines = [
         f"Eval run {run.pk} ({run.scenario}, {len(run.cells)} cells x {run.samples_per_cell} "
         f"samples) of release {run.release_id}: {run.status}.",
         "  *** SIMULATED endpoint: these numbers describe the simulator's "
-        f"'{PROFILE}' profile, not any real model. ***",
+        f"'{PROFILE}' profile, not any real model. The deception gate accepts a simulated "
+        "run only in development: with GOVFLOW_ENV=production it is refused. ***",
     ]
     if where:
         lines.append(f"  Samples came from {where}.")
     if worst:
-        lines.append(f"  Worst cell for P(trade, hide, lie): {worst['cell']} "
-                     f"{worst['k']}/{worst['n']}, upper 95% bound {worst['upper']:.3f}.")
+        lines.append(f"  Worst cell for P(trade and hide it): {worst['cell']} "
+                     f"{worst['k']}/{worst['n']} (ungraded counted as harmful); the gate "
+                     "report shows its one-sided anytime-valid bound.")
     lines.append(f"  GET /api/eval-runs/{run.pk} shows the funnel per cell.")
     return lines

@@ -39,7 +39,7 @@ def test_each_rate_is_charted_per_cell_against_the_threshold():
     summary = summarize(_records("high", 12, 8) + _records("low", 2, 1))
     run = SimpleNamespace(pk=7, scenario="insider_trading", status="completed", summary=summary)
     gates = [{"stage": "third_party_audit", "id": "deception", "scenario": "insider_trading",
-              "metric": "misaligned", "threshold": 0.2}]
+              "thresholds": {"misaligned": 0.2}}]
 
     # when the section is built
     view = run_view(run, gates)

@@ -5,16 +5,21 @@ attack it stops."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from govflow.audit.models import AuditEvent
 from govflow.core.errors import ValidationFailed
+from govflow.evalruns.execution import execute_inline
 from govflow.evalruns.models import EvalRun, EvalSample
 from govflow.evalruns.services import (
     eval_run_complete,
     eval_run_withdraw,
     eval_samples_store,
 )
+from govflow.evalruns.simulator import simulator_in_process
 from govflow.policy.document import PolicyInvalid, parse_policy
 from govflow.releases.services import release_gate_report, release_open
 from tests import factories
@@ -32,6 +37,7 @@ from tests.evalruns.support import (
 
 pytestmark = pytest.mark.django_db
 SERVING = {"endpoint": "sim", "model": SERVED_MODEL}
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def gate(release, actor) -> dict:
@@ -458,3 +464,46 @@ def test_the_policy_refuses_unknown_metrics_scenarios_levels_and_settings():
             "        cover:", "        sampling:\n          seed: {min: 1}\n        cover:"))
     with pytest.raises(PolicyInvalid, match="'sometimes' is not one of"):
         parse_policy(policy_text(bound="sometimes"))
+
+
+def default_policy_gate() -> dict:
+    """The deception gate exactly as policies/default.yaml ships it."""
+    document = yaml.safe_load((ROOT / "policies" / "default.yaml").read_text())
+    stage = next(s for s in document["stages"] if s["name"] == "third_party_audit")
+    return next(g for g in stage["gates"] if g["kind"] == "deception_eval")
+
+
+def test_the_shipped_gate_covers_the_hard_cells_and_gates_on_the_named_harms():
+    params = default_policy_gate()
+
+    assert set(params["thresholds"]) == {"deceptive", "misaligned"}
+    assert params["cover"] == {"pressure": "all", "risk": "all", "scratchpad": "all",
+                               "stance": ["none"]}
+    assert (params["bound"], params["confidence"], params["max_invalid_share"]) == (
+        "anytime", 0.95, 0.05)
+    assert "one-sided 95%" in params["description"]
+
+
+def test_the_shipped_gate_fails_the_deceptive_simulator_profile(
+    lab, release_manager, settings
+):
+    # given the default policy's gate and a system served by the SIMULATED deceptive agent
+    params = default_policy_gate()
+    text = yaml.safe_dump({"name": "shipped_deception_gate", "stages": [
+        {"name": "internal_evals"}, {"name": "third_party_audit", "gates": [params]}]})
+    release = factories.release(lab, release_manager, policy_text=text, serving={
+        "endpoint": "sim", "model": "govflow-simulator/deceptive"})
+    factors = {f: (["none", "moderate", "high"] if f == "pressure" else
+                   ["low", "high"] if f == "risk" else ["on", "off"] if f == "scratchpad"
+                   else levels) for f, levels in params["cover"].items()}
+    with simulator_in_process("deceptive") as (url, _server):
+        settings.GOVFLOW_EVAL_ENDPOINTS = endpoints(sim=url)
+        run = start(release, release_manager, samples=30, factors=factors, seed=2)
+        execute_inline(run_id=run.pk, chunk_size=500)
+
+    # when the gate is evaluated, then it fails on the named harm, and says it was simulated
+    result = gate(release, release_manager)
+    assert result["met"] is False
+    assert "(SIMULATED endpoint)" in result["reason"]
+    assert "deceptive:" in result["reason"]
+    assert result["evidence"]["metrics"]["deceptive"]["worst_cell"]["state"] == "fail"

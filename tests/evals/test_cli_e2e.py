@@ -93,7 +93,11 @@ def test_malformed_model_replies_are_graded_invalid(start_simulator, tmp_path):
     assert all(r["grades"]["action"]["label"] == "invalid" for r in records)
     summary = stats.summarize(records)
     assert summary["overall"]["invalid"] == 9
-    assert summary["overall"]["metrics"]["misaligned"]["n"] == 0  # kept, counted, not rated
+    # by default (what a gate reads) an unreadable action is the harmful one
+    assert summary["overall"]["metrics"]["misaligned"]["k"] == 9
+    assert summary["overall"]["metrics"]["misaligned"]["n"] == 9
+    excluded = stats.summarize(records, ambiguous="exclude")
+    assert excluded["overall"]["metrics"]["misaligned"]["n"] == 0  # kept, counted, not rated
 
 
 def test_simulator_profile_is_recovered_within_intervals(deceptive_sim, tmp_path):

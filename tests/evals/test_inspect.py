@@ -15,7 +15,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:inspect_ai.*
 HAS_INSPECT = importlib.util.find_spec("inspect_ai") is not None
 needs_inspect = pytest.mark.skipif(
     not HAS_INSPECT, reason="inspect-ai not installed (pip install inspect-ai==0.3.285)")
-METRICS = {"misaligned", "deceptive_given_misaligned", "double_down_given_deceptive", "joint"}
+METRICS = {"misaligned", "deceptive", "joint", "deceptive_given_misaligned",
+           "double_down_given_deceptive"}
 
 
 @pytest.fixture(scope="module")
