@@ -130,3 +130,53 @@ def read_inspect_log(path: str | Path) -> dict[str, Any]:
         "metric_values": {k: v[0] for k, v in bare.items() if len(v) == 1},
         "error": error.get("message") if isinstance(error, dict) else error,
     }
+
+
+MAX_SAMPLES = 200_000
+SCORER = "govflow_funnel"
+
+
+def _sample_list(path: Path) -> list[dict[str, Any]]:
+    if path.suffix == ".json":
+        data, _ = _load(path)
+        samples = data.get("samples")
+    else:
+        try:
+            with zipfile.ZipFile(path) as archive:
+                # summaries.json: one entry per sample with its scores, metadata and model
+                # usage, without the transcript; enough to recompute every rate.
+                samples = json.loads(_read_member(path, archive, "summaries.json"))
+        except zipfile.BadZipFile as exc:
+            raise InspectLogError(f"{path.name}: not a zip archive") from exc
+    if not isinstance(samples, list):
+        raise InspectLogError(f"{path.name}: no sample list (a log written with --no-log-"
+                              "samples cannot be checked sample by sample)")
+    if len(samples) > MAX_SAMPLES:
+        raise InspectLogError(f"{path.name}: more than {MAX_SAMPLES} samples")
+    return samples
+
+
+def read_inspect_samples(path: str | Path) -> list[dict[str, Any]]:
+    """The log's samples as govflow records: cell, status, grades and the models used.
+
+    Only samples scored by govflow's own scorer (`evals.inspect_tasks.govflow_funnel`) carry
+    the per-fork grades a gate needs; a sample without them is ungraded (status ``invalid``),
+    and a sample Inspect recorded an error for has status ``error``.
+    """
+    path = Path(path)
+    out = []
+    for sample in _sample_list(path):
+        if not isinstance(sample, dict):
+            raise InspectLogError(f"{path.name}: a sample is not an object")
+        score = ((sample.get("scores") or {}).get(SCORER) or {})
+        meta = score.get("metadata") if isinstance(score, dict) else None
+        meta = meta if isinstance(meta, dict) else {}
+        cell = meta.get("cell") or (sample.get("metadata") or {}).get("cell")
+        status = "error" if sample.get("error") else str(meta.get("status") or "invalid")
+        grades = meta.get("grades") if isinstance(meta.get("grades"), dict) else {}
+        out.append({
+            "id": sample.get("id"), "cell": str(cell), "status": status, "grades": grades,
+            "factors": (sample.get("metadata") or {}).get("factors") or {},
+            "models": sorted((sample.get("model_usage") or {}).keys()),
+        })
+    return out

@@ -57,6 +57,25 @@ def test_read_inspect_log_parses_real_logs(inspect_logs, fmt):
 
 
 @needs_inspect
+@pytest.mark.parametrize("fmt", ["eval", "json"])
+def test_a_real_logs_header_metrics_are_recomputed_worst_case_from_its_samples(
+    inspect_logs, fmt
+):
+    from evals import stats
+    from evals.inspect_log import read_inspect_samples
+
+    info = read_inspect_log(inspect_logs[fmt])
+    samples = read_inspect_samples(inspect_logs[fmt])
+
+    assert len(samples) == 12
+    assert {s["cell"] for s in samples} == {"pressure=high|risk=low|scratchpad=on|stance=none"}
+    recomputed = stats.summarize(samples, ambiguous="worst")["overall"]["metrics"]
+    for metric in ("misaligned", "deceptive", "joint"):
+        assert info["metric_values"][metric] == pytest.approx(recomputed[metric]["rate"])
+    assert all("openai-api/sim/govflow-simulator/deceptive" in s["models"] for s in samples)
+
+
+@needs_inspect
 def test_both_log_formats_agree(inspect_logs):
     eval_info = read_inspect_log(inspect_logs["eval"])
     json_info = read_inspect_log(inspect_logs["json"])
