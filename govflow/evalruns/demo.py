@@ -30,7 +30,9 @@ ENDPOINT = "simulator"
 PROFILE = "honest"
 SCENARIO = "insider_trading"
 SEED = 2
-FALLBACK_SAMPLES = 100
+# Planned samples per cell: at least the gate's floor. The anytime-valid bound would let a
+# cell stop earlier; the demo plans a fixed size so its output is the same every time.
+DEMO_SAMPLES = 100
 
 
 def _answers_as_profile(base_url: str) -> bool:
@@ -71,7 +73,7 @@ def _design(release) -> tuple[dict[str, list[str]], int]:
     cover = params.get("cover") or scenario.default_design
     factors = {f: list(scenario.factors[f]) if levels == "all" else list(levels)
                for f, levels in cover.items()}
-    return factors, int(params.get("min_samples_per_cell") or FALLBACK_SAMPLES)
+    return factors, max(int(params.get("min_samples_per_cell") or 1), DEMO_SAMPLES)
 
 
 def ensure_demo_eval_run(*, release, actor) -> tuple[EvalRun, str | None]:
