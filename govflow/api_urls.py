@@ -82,6 +82,8 @@ urlpatterns = [
     path("eval-runs", evalruns.EvalRunList.as_view(), name="eval-runs"),
     path("eval-runs/<int:pk>", evalruns.EvalRunDetail.as_view(), name="eval-run-detail"),
     path("eval-runs/<int:pk>/resume", evalruns.EvalRunResume.as_view(), name="eval-run-resume"),
+    path("eval-runs/<int:pk>/withdraw", evalruns.EvalRunWithdraw.as_view(),
+         name="eval-run-withdraw"),
     path("eval-runs/<int:pk>/samples", evalruns.EvalSampleList.as_view(),
          name="eval-run-samples"),
     path("eval-endpoints", evalruns.EvalEndpointList.as_view(), name="eval-endpoints"),

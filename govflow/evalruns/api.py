@@ -1,4 +1,5 @@
-"""REST endpoints for eval runs: start one for a release, read runs and samples, resume."""
+"""REST endpoints for eval runs: start one for a release, read runs and samples, resume,
+withdraw."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from govflow.evalruns.serializers import EvalRunDetailOut, EvalRunOut, EvalSampl
 from govflow.releases.access import access_release
 
 RUN_FILTERS = [
-    OpenApiParameter("status", str, description="queued, running, completed, failed"),
+    OpenApiParameter("status", str, description="queued, running, completed, failed, withdrawn"),
     OpenApiParameter("scenario", str),
 ]
 
@@ -123,6 +124,24 @@ class EvalRunResume(APIView):
         """Queue a failed or interrupted run again: only its missing samples are run."""
         access_eval_run_action(request.user, pk)
         run = services.eval_run_resume(run_id=pk, actor=request.user)
+        return Response(_detail(run))
+
+
+class EvalRunWithdraw(APIView):
+    class Input(serializers.Serializer):
+        reason = serializers.CharField(max_length=2000, help_text="logged in the audit log")
+
+    @extend_schema(request=Input, parameters=[IDEMPOTENCY_KEY],
+                   responses={200: EvalRunDetailOut, **errors(400, 403, 404, 409, 422)})
+    @idempotent
+    def post(self, request, pk: int):
+        """Stop a run that has not completed, with a reason that is logged. Its stored
+        samples keep counting in every deception gate of the system version."""
+        access_eval_run_action(request.user, pk)
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        run = services.eval_run_withdraw(run_id=pk, reason=data.validated_data["reason"],
+                                         actor=request.user)
         return Response(_detail(run))
 
 

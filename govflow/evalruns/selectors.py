@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.db.models import Count, QuerySet
 
-from govflow.evalruns.models import EvalRun, EvalRunStatus, EvalSample
+from govflow.evalruns.models import EvalRun, EvalSample
 from govflow.releases.selectors import releases_visible_to
 
 
@@ -46,13 +46,3 @@ def run_progress(run: EvalRun) -> dict:
     return {"total": run.total_samples, "stored": stored,
             "missing": run.total_samples - stored, "by_status": by_status}
 
-
-def latest_completed_run(*, system_version_id: int, scenario: str) -> EvalRun | None:
-    """The last completed run of ``scenario`` on any release of this system version: what
-    a gate judges. The latest, not the best: a lab cannot pick its favourite run."""
-    return (
-        EvalRun.objects.filter(release__system_version_id=system_version_id, scenario=scenario,
-                               status=EvalRunStatus.COMPLETED)
-        .order_by("-completed_at", "-id")
-        .first()
-    )

@@ -21,6 +21,7 @@ class EvalRunOut(serializers.ModelSerializer):
             "id", "release", "scenario", "scenario_digest", "factors", "cells",
             "samples_per_cell", "total_samples", "stored", "endpoint", "endpoint_model",
             "judge_endpoint", "judge_model", "seed", "temperature", "status", "failure_reason",
+            "withdrawal_reason",
             "summary_digest", "samples_digest", "simulated", "created_by", "created_at",
             "started_at", "completed_at",
         ]

@@ -131,6 +131,23 @@ def test_resume(api, release, release_manager, outsider, regulator, sim):
     assert api(release_manager).post(url).status_code == 409
 
 
+def test_withdraw_needs_a_reason_and_keeps_the_samples(api, release, release_manager,
+                                                       outsider, regulator, sim):
+    run = start(release, release_manager, samples=3)
+    url = f"/api/eval-runs/{run.pk}/withdraw"
+
+    assert api(outsider).post(url, {"reason": "x"}, format="json").status_code == 404
+    assert api(regulator).post(url, {"reason": "x"}, format="json").status_code == 403
+    assert api(release_manager).post(url, {}, format="json").status_code == 400
+    withdrawn = api(release_manager).post(url, {"reason": "wrong judge"}, format="json")
+
+    assert withdrawn.status_code == 200
+    assert (withdrawn.json()["status"], withdrawn.json()["withdrawal_reason"]) == (
+        "withdrawn", "wrong judge")
+    assert [e.payload["reason"] for e in events("eval_run.withdrawn")] == ["wrong judge"]
+    assert api(release_manager).post(url, {"reason": "again"}, format="json").status_code == 409
+
+
 def test_the_endpoint_list_names_endpoints_without_their_urls(api, release_manager, sim):
     listed = api(release_manager).get("/api/eval-endpoints").json()
 
@@ -142,6 +159,7 @@ def test_the_schema_documents_every_eval_run_endpoint(api, regulator):
 
     paths = schema["paths"]
     assert {"/api/releases/{id}/eval-runs", "/api/eval-runs", "/api/eval-runs/{id}",
-            "/api/eval-runs/{id}/resume", "/api/eval-runs/{id}/samples"} <= set(paths)
+            "/api/eval-runs/{id}/resume", "/api/eval-runs/{id}/withdraw",
+            "/api/eval-runs/{id}/samples"} <= set(paths)
     assert {"400", "403", "404", "409"} <= set(
         paths["/api/releases/{id}/eval-runs"]["post"]["responses"])
