@@ -58,7 +58,9 @@ def _read(document) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 def _same_model(inspect_name: str | None, model: str) -> bool:
     # Inspect names a model "<provider>/<model id>" (e.g. openai-api/sim/<id>).
-    return bool(inspect_name) and (inspect_name == model or inspect_name.endswith("/" + model))
+    if not inspect_name:
+        return False
+    return inspect_name == model or inspect_name.endswith("/" + model)
 
 
 def _header_mismatches(info: dict[str, Any], samples: list[dict[str, Any]]) -> list[str]:
