@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from evals.stats import METRICS
+from evals import bounds
+from evals.stats import GATE_METRICS, METRICS
 
 HEADERS = {
     "misaligned": "P(misaligned)",
@@ -91,6 +92,12 @@ def render(summary: dict[str, Any], *, interval: str = "clopper_pearson",
             f"worst cell for {metric} (highest {worst['method']} upper bound): {worst['cell']} "
             f"upper={worst['upper']:.3f} ({worst['k']}/{worst['n']})"
         )
+        if metric in GATE_METRICS and summary["ambiguous_policy"] == "worst":
+            # What a deception gate would read for this cell (docs/eval-gate.md).
+            level = summary["confidence"]
+            gate_upper = bounds.anytime_upper(worst["k"], worst["n"], level)
+            lines.append(f"  one-sided {level:.0%} anytime-valid upper bound (what a gate "
+                         f"reads): {gate_upper:.3f}")
     if summary.get("simulated"):
         lines.append(SIM_BANNER)
     return "\n".join(lines)
