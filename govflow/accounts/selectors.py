@@ -30,15 +30,6 @@ def user_roles(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
     return cached
 
 
-def user_has_role(user, role: str) -> bool:
-    return role in user_roles(user)
-
-
-def is_regulator(user) -> bool:
-    org = user_organization(user)
-    return org is not None and org.kind == OrganizationKind.REGULATOR
-
-
 def organizations_visible_to(user):
     """Regulators see every organization; others see their own only."""
     org = user_organization(user)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from govflow.accounts.access import is_regulator, not_found
 from govflow.accounts.models import Role
 from govflow.accounts.selectors import user_roles
 from govflow.audit import log
@@ -101,7 +102,7 @@ class LatestCheckpoint(APIView):
         """The newest signed checkpoint (C2SP tlog-checkpoint signed note)."""
         latest = Checkpoint.objects.order_by("-size").first()
         if latest is None:
-            raise Http404
+            not_found()
         return Response(CheckpointOut(latest).data)
 
 
@@ -156,7 +157,7 @@ class InclusionProof(APIView):
         """Proof that an event is in the tree of a given size (RFC 9162 §2.1.3)."""
         event = events_visible_to(request.user).filter(pk=event_id).first()
         if event is None or getattr(event, "leaf", None) is None:
-            raise Http404
+            not_found()
         latest = Checkpoint.objects.order_by("-size").values_list("size", flat=True).first()
         tree_size = _int_param(request, "tree_size", latest)
         if tree_size is None or not event.leaf.index < tree_size <= (latest or 0):
@@ -205,7 +206,7 @@ class ExportBundle(APIView):
         """
         release_id = _int_param(request, "release")
         if release_id is None:
-            if Role.REGULATOR not in user_roles(request.user):
+            if not is_regulator(request.user):
                 raise PermissionDenied("exporting the whole log is for regulators")
             release = None
         else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from govflow.accounts.selectors import is_regulator
+from govflow.accounts.access import is_regulator
 from govflow.keys.models import SigningKey
 
 

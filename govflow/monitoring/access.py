@@ -8,11 +8,13 @@ and for regulators; reports to the regulator are the lab's to file.
 
 from __future__ import annotations
 
-from django.http import Http404
-
+from govflow.accounts.access import (
+    LAB_STAFF,
+    STEWARDS,
+    require_lab_role_or_regulator,
+    visible_or_404,
+)
 from govflow.accounts.models import Role
-from govflow.accounts.selectors import user_organization, user_roles
-from govflow.core.errors import PermissionDenied
 from govflow.monitoring.models import Incident, MonitoringSource, Reevaluation
 from govflow.monitoring.selectors import (
     incidents_visible_to,
@@ -22,23 +24,13 @@ from govflow.monitoring.selectors import (
 from govflow.releases.access import access_release, access_release_action
 from govflow.releases.models import Release
 
-LAB_STAFF = (Role.RELEASE_MANAGER, Role.LAB_SIGNER, Role.SAFETY_OFFICER)
-STEWARDS = (Role.RELEASE_MANAGER, Role.SAFETY_OFFICER)
-
-
-def _visible(qs, pk: int):
-    row = qs.filter(pk=pk).first()
-    if row is None:
-        raise Http404
-    return row
-
 
 def access_sources_manage(user, release_id: int) -> Release:
     return access_release_action(user, release_id, STEWARDS)
 
 
 def access_source(user, pk: int, *, roles=LAB_STAFF) -> MonitoringSource:
-    source = _visible(sources_visible_to(user), pk)
+    source = visible_or_404(sources_visible_to(user), pk)
     access_release_action(user, source.release_id, roles)
     return source
 
@@ -48,26 +40,12 @@ def access_incident_report(user, release_id: int) -> Release:
 
 
 def access_incident(user, pk: int) -> Incident:
-    return _visible(incidents_visible_to(user), pk)
-
-
-def _lab_roles_or_regulator(user, release_id: int, roles) -> None:
-    given = user_roles(user)
-    if Role.REGULATOR in given:
-        return
-    org = user_organization(user)
-    if org is None or not set(roles) & given or org.pk != _release_org(release_id):
-        raise PermissionDenied("this needs one of these roles in the release's lab, or a "
-                               "regulator: " + ", ".join(sorted(roles)), detail={"rule": "role"})
-
-
-def _release_org(release_id: int) -> int | None:
-    return Release.objects.filter(pk=release_id).values_list("organization_id", flat=True).first()
+    return visible_or_404(incidents_visible_to(user), pk)
 
 
 def access_incident_resolve(user, pk: int) -> Incident:
     incident = access_incident(user, pk)
-    _lab_roles_or_regulator(user, incident.release_id, STEWARDS)
+    require_lab_role_or_regulator(user, incident.release.organization_id, STEWARDS)
     return incident
 
 
@@ -78,6 +56,7 @@ def access_incident_file_report(user, pk: int) -> Incident:
 
 
 def access_reevaluation_result(user, pk: int) -> Reevaluation:
-    reevaluation = _visible(reevaluations_visible_to(user), pk)
-    _lab_roles_or_regulator(user, reevaluation.release_id, (Role.SAFETY_OFFICER,))
+    reevaluation = visible_or_404(reevaluations_visible_to(user), pk)
+    require_lab_role_or_regulator(user, reevaluation.release.organization_id,
+                                  (Role.SAFETY_OFFICER,))
     return reevaluation
