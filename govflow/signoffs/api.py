@@ -59,6 +59,8 @@ class SignoffPayload(APIView):
         /api/signoffs. Fill `predicate.signed_at` when you sign; it is recorded as your
         claim, never trusted. Changes nothing.
         """
+        # A release you cannot see is a 404 before any complaint about the query.
+        access_release(request.user, pk)
         query = self.Query(data=request.query_params)
         query.is_valid(raise_exception=True)
         release = access_signoff(request.user, pk, query.validated_data["role"])
