@@ -16,6 +16,7 @@ from govflow.accounts.models import ROLES_BY_KIND, ApiToken, Membership, Organiz
 from govflow.audit.events import EventType
 from govflow.audit.services import audit_append
 from govflow.core.errors import Conflict, ValidationFailed
+from govflow.core.times import rfc3339
 
 TOKEN_PREFIX = "gf_"
 
@@ -91,7 +92,7 @@ def token_issue(*, user, name: str, ttl_days: int | None = None, secret: str | N
         actor=user,
         subject=token,
         organization_id=membership.organization_id if membership else None,
-        payload={"name": name, "prefix": token.prefix, "expires_at": token.expires_at.isoformat()},
+        payload={"name": name, "prefix": token.prefix, "expires_at": rfc3339(token.expires_at)},
     )
     return IssuedToken(token=token, secret=secret)
 

@@ -18,7 +18,7 @@ from govflow.audit.logkey import log_origin, log_signing_key
 from govflow.audit.models import AuditEvent, Checkpoint
 from govflow.audit.selectors import events_visible_to
 from govflow.core.api import Pagination
-from govflow.core.errors import PermissionDenied, ValidationFailed
+from govflow.core.errors import PermissionDenied, field_error
 from govflow.core.schema import errors
 from govflow.releases.access import access_release
 from govflow.trust.note import make_verifier_key
@@ -63,15 +63,11 @@ def _int_param(request, name: str, default: int | None = None) -> int | None:
     try:
         value = int(raw)
     except ValueError as exc:
-        raise ValidationFailed(
-            f"{name} must be a whole number",
-            detail={"fields": [{"path": name, "message": "must be a whole number"}]},
-        ) from exc
+        raise field_error(name, "must be a whole number",
+                          summary=f"{name} must be a whole number") from exc
     if value < 0:
-        raise ValidationFailed(
-            f"{name} must not be negative",
-            detail={"fields": [{"path": name, "message": "must be >= 0"}]},
-        )
+        raise field_error(name, "must be >= 0",
+                          summary=f"{name} must not be negative")
     return value
 
 
@@ -161,11 +157,9 @@ class InclusionProof(APIView):
         latest = Checkpoint.objects.order_by("-size").values_list("size", flat=True).first()
         tree_size = _int_param(request, "tree_size", latest)
         if tree_size is None or not event.leaf.index < tree_size <= (latest or 0):
-            raise ValidationFailed(
-                "tree_size must be a checkpointed size that contains the event",
-                detail={"fields": [{"path": "tree_size",
-                                    "message": f"between {event.leaf.index + 1} and {latest}"}]},
-            )
+            raise field_error(
+                "tree_size", f"between {event.leaf.index + 1} and {latest}",
+                summary="tree_size must be a checkpointed size that contains the event")
         hashes = log.inclusion_proof(event.leaf.index, tree_size)
         return Response({
             "event": event.pk, "index": event.leaf.index, "tree_size": tree_size,
@@ -184,10 +178,8 @@ class ConsistencyProof(APIView):
         first, second = _int_param(request, "first"), _int_param(request, "second")
         latest = Checkpoint.objects.order_by("-size").values_list("size", flat=True).first() or 0
         if first is None or second is None or not 0 < first <= second <= latest:
-            raise ValidationFailed(
-                "need 0 < first <= second <= the latest checkpoint size",
-                detail={"fields": [{"path": "first", "message": f"latest size is {latest}"}]},
-            )
+            raise field_error("first", f"latest size is {latest}",
+                              summary="need 0 < first <= second <= the latest checkpoint size")
         hashes = log.consistency_proof(first, second)
         return Response({"first": first, "second": second,
                          "hashes": [log.b64(h) for h in hashes]})

@@ -16,6 +16,7 @@ from django.utils import timezone
 from govflow.audit import log
 from govflow.audit.logkey import log_origin, log_signing_key
 from govflow.audit.models import AuditEvent, Checkpoint, LogNode, node_key
+from govflow.core.times import rfc3339
 from govflow.policy.models import PolicyVersion
 from govflow.releases.models import Release
 from govflow.trust.note import make_verifier_key
@@ -90,7 +91,7 @@ def build_bundle(*, release: Release | None) -> dict[str, Any]:
     payloads = [e.payload for e in events]
     return {
         "format": BUNDLE_FORMAT,
-        "generated_at": timezone.now().isoformat().replace("+00:00", "Z"),
+        "generated_at": rfc3339(timezone.now()),
         "log": {
             "origin": log_origin(),
             "verifier_key": make_verifier_key(log_origin(), log_signing_key().public_key()),

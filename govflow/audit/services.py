@@ -18,6 +18,7 @@ from django.utils import timezone
 from govflow.audit.events import EventType
 from govflow.audit.models import AuditEvent
 from govflow.core.digests import canonical_json
+from govflow.core.times import rfc3339
 
 
 def audit_append(
@@ -38,7 +39,7 @@ def audit_append(
         "v": 1,
         "uuid": str(event_uuid),
         "type": str(event_type),
-        "at": now.isoformat().replace("+00:00", "Z"),
+        "at": rfc3339(now),
         "actor": (
             {"id": actor.pk, "username": actor.get_username()} if actor is not None else None
         ),

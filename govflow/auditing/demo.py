@@ -16,6 +16,7 @@ from govflow.auditing import services, statements
 from govflow.auditing.models import Assignment, Certificate, Finding
 from govflow.auditing.policy import audit_rules
 from govflow.auditing.signed import verify_signed
+from govflow.core.times import rfc3339
 from govflow.keys.models import SigningKey
 from govflow.keys.services import key_register
 from govflow.trust.intoto import Statement, sign_statement
@@ -27,7 +28,7 @@ AUDITORS = ("erin", "frank")
 
 
 def _signed(statement: dict, private) -> dict:
-    statement["predicate"]["signed_at"] = timezone.now().isoformat().replace("+00:00", "Z")
+    statement["predicate"]["signed_at"] = rfc3339(timezone.now())
     return sign_statement(Statement.from_dict(statement), private)
 
 

@@ -36,14 +36,9 @@ from govflow.auditing.selectors import (
 )
 from govflow.auditing.signed import iso
 from govflow.auditing.statements import ACCESS_LEVELS
-from govflow.core.errors import Conflict, ValidationFailed
+from govflow.core.errors import Conflict, field_error
 from govflow.releases.locks import lock_release
 from govflow.releases.models import ReleaseStatus
-
-
-def _field(path: str, message: str) -> ValidationFailed:
-    return ValidationFailed(f"{path}: {message}",
-                            detail={"fields": [{"path": path, "message": message}]})
 
 
 def _refuse(rule: str, message: str, **detail) -> Conflict:
@@ -55,11 +50,11 @@ def conflict_declare(*, auditor: Organization, lab_slug: str, kind: str, descrip
                      starts_on: date, ends_on: date | None, actor) -> ConflictOfInterest:
     lab = Organization.objects.filter(slug=lab_slug, kind=OrganizationKind.LAB).first()
     if lab is None:
-        raise _field("lab", f"{lab_slug!r} is not a lab")
+        raise field_error("lab", f"{lab_slug!r} is not a lab")
     if not description.strip():
-        raise _field("description", "may not be blank")
+        raise field_error("description", "may not be blank")
     if ends_on is not None and ends_on < starts_on:
-        raise _field("ends_on", "must not be before starts_on")
+        raise field_error("ends_on", "must not be before starts_on")
     conflict = ConflictOfInterest.objects.create(
         auditor=auditor, lab=lab, kind=kind, description=description.strip(),
         starts_on=starts_on, ends_on=ends_on, declared_by=actor, declared_at=timezone.now(),
@@ -125,11 +120,11 @@ def assignment_create(*, release_id: int, auditor, ends_at: datetime, actor,
     if org is None or org.kind != OrganizationKind.AUDITOR or Role.AUDITOR not in user_roles(
         auditor
     ):
-        raise _field("auditor", f"{auditor.get_username()} is not an auditor")
+        raise field_error("auditor", f"{auditor.get_username()} is not an auditor")
     if ends_at <= now:
-        raise _field("ends_at", f"must be in the future (now is {iso(now)})")
+        raise field_error("ends_at", f"must be in the future (now is {iso(now)})")
     if access_level is not None and access_level not in ACCESS_LEVELS:
-        raise _field("access_level", f"one of: {', '.join(ACCESS_LEVELS)}")
+        raise field_error("access_level", f"one of: {', '.join(ACCESS_LEVELS)}")
     entry = current_stage_entry(release)
     if Assignment.objects.filter(release=release, stage_entry=entry, auditor=auditor,
                                  ended_at__isnull=True).exists():
@@ -209,7 +204,7 @@ def assignment_end(*, assignment_id: int, note: str, actor,
                    now: datetime | None = None) -> Assignment:
     """The regulator ends an engagement early; the auditor's access ends with it."""
     if not note.strip():
-        raise _field("reason", "may not be blank")
+        raise field_error("reason", "may not be blank")
     now = now or timezone.now()
     assignment = lock_assignment(assignment_id)
     if not assignment.is_open:

@@ -20,12 +20,7 @@ from govflow.audit.services import audit_append
 from govflow.auditing.locks import lock_certificate
 from govflow.auditing.models import Assignment, Certificate, CertificateStatus
 from govflow.auditing.signed import Verified, iso, recheck_key, replayed
-from govflow.core.errors import Conflict, ValidationFailed
-
-
-def _field(path: str, message: str) -> ValidationFailed:
-    return ValidationFailed(f"{path}: {message}",
-                            detail={"fields": [{"path": path, "message": message}]})
+from govflow.core.errors import Conflict, field_error
 
 
 @transaction.atomic
@@ -35,11 +30,11 @@ def certificate_issue(*, verified: Verified, actor, now: datetime | None = None)
     claim = verified.claim
     auditor = Organization.objects.filter(slug=claim.auditor).first()
     if auditor is None or auditor.kind != OrganizationKind.AUDITOR:
-        raise _field("envelope.payload: predicate.auditor",
-                     f"{claim.auditor!r} is not an auditor organization")
+        raise field_error("envelope.payload: predicate.auditor",
+                          f"{claim.auditor!r} is not an auditor organization")
     if claim.valid_until <= now:
-        raise _field("envelope.payload: predicate.valid_until",
-                     f"is already past (now is {iso(now)})")
+        raise field_error("envelope.payload: predicate.valid_until",
+                          f"is already past (now is {iso(now)})")
     key = recheck_key(verified.key, now)
     if Certificate.objects.filter(nonce=claim.nonce).exists():
         raise replayed()
@@ -95,7 +90,7 @@ def certificate_set_status(*, certificate_id: int, move: EventType, reason: str,
     """Suspend, reinstate or revoke a certificate. A revocation is final."""
     allowed_from, new_status = _MOVES[move]
     if not reason.strip():
-        raise _field("reason", "may not be blank")
+        raise field_error("reason", "may not be blank")
     now = now or timezone.now()
     certificate = lock_certificate(certificate_id)
     if certificate.status not in allowed_from:

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from govflow.core.api import Pagination
-from govflow.core.errors import ValidationFailed
+from govflow.core.errors import field_error
 from govflow.core.idempotency import idempotent
 from govflow.core.schema import IDEMPOTENCY_KEY, errors
 from govflow.monitoring import services
@@ -54,8 +54,8 @@ class IncidentList(APIView):
         for param in ("release", "status", "severity"):
             if value := request.query_params.get(param):
                 if param == "release" and not (value.isascii() and value.isdigit()):
-                    raise ValidationFailed("release must be a release id", detail={
-                        "fields": [{"path": "release", "message": "must be an integer"}]})
+                    raise field_error("release", "must be an integer",
+                                      summary="release must be a release id")
                 rows = rows.filter(**{f"{param}_id" if param == "release" else param: value})
         paginator = Pagination()
         page = paginator.paginate_queryset(rows, request, view=self)

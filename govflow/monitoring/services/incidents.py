@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from govflow.audit.events import EventType
 from govflow.audit.services import audit_append
-from govflow.core.errors import Conflict, NotFound, ValidationFailed
+from govflow.core.errors import Conflict, NotFound, ValidationFailed, field_error
+from govflow.core.times import rfc3339_or_none
 from govflow.monitoring.models import (
     ClockKind,
     Incident,
@@ -29,7 +30,6 @@ from govflow.monitoring.policy import at_or_above, incident_rules
 from govflow.monitoring.services.clocks import (
     clock_json,
     initial_due,
-    iso,
     next_clock,
     running_clock,
     start_clock,
@@ -57,8 +57,8 @@ def incident_report(*, release_id: int, severity: str, category: str, descriptio
     if source_id is not None:
         source = MonitoringSource.objects.filter(pk=source_id, release=release).first()
         if source is None:
-            raise ValidationFailed("no such monitoring source on this release", detail={
-                "fields": [{"path": "source", "message": f"unknown source {source_id}"}]})
+            raise field_error("source", f"unknown source {source_id}",
+                              summary="no such monitoring source on this release")
     rules = incident_rules(release)
     pause = (at_or_above(severity, rules.pause_at) and release.status == ReleaseStatus.ACTIVE)
     notify_regulator = at_or_above(severity, rules.notify_regulator_at)
@@ -76,7 +76,7 @@ def incident_report(*, release_id: int, severity: str, category: str, descriptio
     incident.save(update_fields=["response"])
     body = {"incident": incident.pk, "release": release.pk, "severity": severity,
             "category": category, "description": description,
-            "evidence_digests": list(evidence_digests), "detected_at": iso(detected_at),
+            "evidence_digests": list(evidence_digests), "detected_at": rfc3339_or_none(detected_at),
             "source": source.pk if source else None, "response": incident.response}
     audit_append(event_type=EventType.INCIDENT_REPORTED, actor=actor, subject=incident,
                  organization_id=release.organization_id, release_id=release.pk, payload=body)
@@ -141,7 +141,7 @@ def incident_report_file(*, incident_id: int, kind: str, summary: str, document_
     clock = running_clock(incident, lock=True)
     if clock is not None and kind != ClockKind.FINAL and kind != clock.kind:
         raise Conflict(f"the report owed on incident {incident.pk} is a {clock.kind} report, "
-                       f"due {iso(clock.due_at)}", detail={"rule": "wrong_kind"})
+                       f"due {rfc3339_or_none(clock.due_at)}", detail={"rule": "wrong_kind"})
     if kind == ClockKind.FOLLOW_UP and incident.status == IncidentStatus.RESOLVED:
         raise Conflict("the incident is resolved: file the final report",
                        detail={"rule": "wrong_kind"})
