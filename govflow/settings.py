@@ -169,6 +169,10 @@ LOGIN_REDIRECT_URL = "console:releases"
 LOGOUT_REDIRECT_URL = "console:login"
 
 GOVFLOW_TOKEN_TTL_DAYS = env_int("GOVFLOW_TOKEN_TTL_DAYS", 90, minimum=1)
+# The longest a person may ask a token of theirs to live (POST /api/tokens ttl_days).
+GOVFLOW_TOKEN_MAX_TTL_DAYS = env_int("GOVFLOW_TOKEN_MAX_TTL_DAYS", 365, minimum=1)
+# Called (digests=[…]) right after the commit of a token revocation: caches of tokens.
+GOVFLOW_TOKEN_REVOKED_HOOKS = ["govflow.rollout.tokens.on_tokens_revoked"]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-from govflow.accounts.models import Membership, Organization, OrganizationKind
+from govflow.accounts.models import ApiToken, Membership, Organization, OrganizationKind
 
 
 def user_organization(user: AbstractBaseUser | AnonymousUser) -> Organization | None:
@@ -38,3 +38,10 @@ def organizations_visible_to(user):
     if org.kind == OrganizationKind.REGULATOR:
         return Organization.objects.all()
     return Organization.objects.filter(pk=org.pk)
+
+
+def tokens_of(user):
+    """A person's own API tokens; nobody else's, not even a regulator's to see."""
+    if not getattr(user, "is_authenticated", False):
+        return ApiToken.objects.none()
+    return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")
