@@ -6,11 +6,11 @@ import argparse
 import os
 import sys
 
-from govflow.client import auditor, signoffs
+from govflow.client import auditor, signoffs, tokens
 from govflow.client.remote import DEFAULT_URL, Api, ApiError, ClientError
 
 # One module per area; each exposes register(subparsers, server_options_parser).
-COMMAND_MODULES = [signoffs, auditor]
+COMMAND_MODULES = [signoffs, auditor, tokens]
 
 EPILOG = f"""\
 environment:
@@ -26,6 +26,11 @@ or step by step:
   python -m govflow.client payload --release 2 --role lab_signer --out statement.json
   python -m govflow.client sign --key key.pem --in statement.json --out envelope.json
   python -m govflow.client submit --envelope envelope.json
+
+your API tokens (a leaked one: revoke it, and what was made with it goes too):
+  python -m govflow.client tokens
+  python -m govflow.client token-create --name gateway --ttl-days 30
+  python -m govflow.client token-revoke --id 7
 
 exit status: 0 done, 1 refused or failed (the reason is printed), 2 bad usage
 """
