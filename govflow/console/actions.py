@@ -15,7 +15,6 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from govflow.accounts.models import Organization, OrganizationKind
-from govflow.console import sections
 from govflow.core.errors import ValidationFailed
 from govflow.oversight import services
 from govflow.oversight.access import access_hold, access_regulator, access_sanction
@@ -54,7 +53,6 @@ class Action:
     title: str
     prepare: Callable[[Any, Mapping[str, str]], tuple[dict[str, Any], dict[str, str]]]
     submit: Callable[[Any, Any, Mapping[str, str]], tuple[str, str]]
-    needs: str = ""  # the optional app it belongs to
     fields: tuple[str, ...] = field(default=())
 
 
@@ -224,15 +222,14 @@ ACTIONS = {a.name: a for a in [
     Action("sanction-lift", "Lift a sanction", _sanction_lift_prepare, _sanction_lift_submit,
            fields=("sanction", "reason")),
     Action("certify", "Certify an auditor firm", _certify_prepare, _certify_submit,
-           needs="auditing",
            fields=("auditor", "risk_areas", "access_levels", "valid_until", "standard")),
     Action("finding-decide", "Decide an escalated finding", _decide_prepare, _decide_submit,
-           needs="auditing", fields=("finding", "outcome", "text")),
+           fields=("finding", "outcome", "text")),
 ]}
 
 
 def action_named(name: str) -> Action:
     action = ACTIONS.get(name)
-    if action is None or (action.needs and not sections.installed(action.needs)):
+    if action is None:
         raise Http404
     return action

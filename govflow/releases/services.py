@@ -53,7 +53,7 @@ def announce_release_change(release_id: int) -> None:
     gateway's access cache, say) that the release changed. The hooks run in the request
     that made the change, right after its commit: a pause reaches the gateway at once,
     not when a worker gets round to it, and never for a change that rolled back."""
-    for path in getattr(settings, "GOVFLOW_RELEASE_CHANGE_HOOKS", ()):
+    for path in settings.GOVFLOW_RELEASE_CHANGE_HOOKS:
         hook = import_string(path)
         transaction.on_commit(functools.partial(hook, release_id=release_id), robust=True)
 
