@@ -23,9 +23,11 @@ run: install
 	$(PY) manage.py demo
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PORT=$(PORT) $(VENV)/bin/honcho -f Procfile.dev start
 
-## make test: install, then ruff and pytest (DATABASE_URL / CELERY_BROKER_URL select real services)
+## make test: install, then ruff, mypy (config in pyproject.toml) and pytest
+## (DATABASE_URL / CELERY_BROKER_URL select real services)
 test: install chromium
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest
 
 ## make chromium: Debian's Chromium for the console's browser tests (Playwright drives it;
@@ -42,6 +44,7 @@ browser-test: install chromium
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf var $(VENV) .pytest_cache .ruff_cache

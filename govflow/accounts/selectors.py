@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from typing import Any
 
 from govflow.accounts.models import ApiToken, Membership, Organization, OrganizationKind
 
 
-def user_organization(user: AbstractBaseUser | AnonymousUser) -> Organization | None:
+def user_organization(user: Any) -> Organization | None:
     """The organization a user belongs to, cached on the user object per request."""
     if not getattr(user, "is_authenticated", False):
         return None
-    cached = getattr(user, "_govflow_org", False)
-    if cached is not False:
+    cached: Organization | None | bool = getattr(user, "_govflow_org", False)
+    if not isinstance(cached, bool):
         return cached
     membership = Membership.objects.select_related("organization").filter(user=user).first()
     org = membership.organization if membership else None
@@ -20,7 +20,7 @@ def user_organization(user: AbstractBaseUser | AnonymousUser) -> Organization | 
     return org
 
 
-def user_roles(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
+def user_roles(user: Any) -> frozenset[str]:
     if not getattr(user, "is_authenticated", False):
         return frozenset()
     cached = getattr(user, "_govflow_roles", None)

@@ -35,6 +35,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -112,7 +113,7 @@ def build_certificate(*, auditor: str, risk_areas: list[str], access_levels: lis
 
 def build_finding(*, release: dict[str, Any], title: str, severity: str, category: str,
                   description: str, reproduction_steps: list[str],
-                  attachments: list[dict[str, str]] = (), nonce: str | None = None,
+                  attachments: Sequence[dict[str, str]] = (), nonce: str | None = None,
                   signed_at: str | None = None) -> dict[str, Any]:
     """``release`` is the release as the API returns it (id, system, version, digest)."""
     predicate = {"release": release["id"], "title": title, "severity": severity,
@@ -125,7 +126,7 @@ def build_finding(*, release: dict[str, Any], title: str, severity: str, categor
 
 def build_finding_statement(*, release: dict[str, Any], finding: int, action: str,
                             text: str, severity: str | None = None, outcome: str | None = None,
-                            attachments: list[dict[str, str]] = (), nonce: str | None = None,
+                            attachments: Sequence[dict[str, str]] = (), nonce: str | None = None,
                             signed_at: str | None = None) -> dict[str, Any]:
     predicate = {"release": release["id"], "finding": finding, "action": action, "text": text,
                  "severity": severity, "outcome": outcome,
@@ -136,7 +137,7 @@ def build_finding_statement(*, release: dict[str, Any], finding: int, action: st
 
 
 def build_conclusion(*, release: dict[str, Any], engagement: int, result: str, summary: str,
-                     findings: list[int], conditions: list[str] = (),
+                     findings: list[int], conditions: Sequence[str] = (),
                      nonce: str | None = None, signed_at: str | None = None) -> dict[str, Any]:
     predicate = {"release": release["id"], "engagement": engagement, "result": result,
                  "summary": summary, "conditions": list(conditions),

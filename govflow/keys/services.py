@@ -37,7 +37,7 @@ def key_payload(key: SigningKey) -> dict[str, Any]:
     }
 
 
-def _new_key(*, user, public_key: str, name: str, expires_at: datetime | None,
+def _new_key(*, user: Any, public_key: str, name: str, expires_at: datetime | None,
              now: datetime) -> SigningKey:
     try:
         parsed = parse_public_key(public_key)
@@ -65,7 +65,7 @@ def _new_key(*, user, public_key: str, name: str, expires_at: datetime | None,
 
 @transaction.atomic
 def key_register(
-    *, user, public_key: str, name: str, expires_at: datetime | None = None,
+    *, user: Any, public_key: str, name: str, expires_at: datetime | None = None,
     now: datetime | None = None,
 ) -> SigningKey:
     """Register ``user``'s Ed25519 public key (PEM or base64 of the raw 32 bytes)."""
@@ -91,7 +91,7 @@ def _lock_key(key_pk: int) -> SigningKey:
 
 @transaction.atomic
 def key_rotate(
-    *, key_pk: int, public_key: str, name: str, actor, expires_at: datetime | None = None,
+    *, key_pk: int, public_key: str, name: str, actor: Any, expires_at: datetime | None = None,
     reason: str = "", now: datetime | None = None,
 ) -> SigningKey:
     """Register a new key for the owner of ``key_pk`` and revoke the old one, together."""
@@ -113,7 +113,7 @@ def key_rotate(
 
 
 @transaction.atomic
-def key_revoke(*, key_pk: int, reason: str, actor, now: datetime | None = None) -> SigningKey:
+def key_revoke(*, key_pk: int, reason: str, actor: Any, now: datetime | None = None) -> SigningKey:
     """Revoke a key: nothing signed with it is accepted from now on."""
     if not reason.strip():
         raise field_error("reason", "may not be blank")

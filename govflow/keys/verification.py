@@ -50,7 +50,7 @@ def _check_shape(envelope: Any, payload_type: str | None) -> list[str]:
 
 
 def verify_user_envelope(
-    envelope: Any, user, *, now: datetime, payload_type: str | None = None
+    envelope: Any, user: Any, *, now: datetime, payload_type: str | None = None
 ) -> VerifiedEnvelope:
     hints = _check_shape(envelope, payload_type)
     own = {k.key_id: k for k in SigningKey.objects.filter(user=user)}
@@ -73,7 +73,8 @@ def _verify(envelope: Any, keys: dict[str, SigningKey]) -> dsse.VerifiedPayload:
     )
 
 
-def _failure(envelope, user, hints, own, usable, exc: dsse.EnvelopeError) -> DomainError:
+def _failure(envelope: Any, user: Any, hints: Any, own: Any, usable: Any,
+             exc: dsse.EnvelopeError) -> DomainError:
     """Why no usable key of the submitter verifies: revoked or expired key, altered
     statement, someone else's key, or a key nobody registered."""
     for key_id, key in own.items():

@@ -31,7 +31,7 @@ class OversightEnvelope(serializers.Serializer):
 
     payload = serializers.CharField(max_length=65536, trim_whitespace=False)
     payloadType = serializers.CharField(max_length=200, trim_whitespace=False)  # noqa: N815
-    signatures = Signature(many=True, allow_empty=False, max_length=8)
+    signatures = Signature(many=True, allow_empty=False, max_length=8)  # type: ignore[call-arg]  # ListSerializer takes max_length
 
 
 class OversightSignedIn(serializers.Serializer):

@@ -15,8 +15,7 @@ from govflow.releases.services import release_advance
 
 class TransitionInline(admin.TabularInline):
     model = StageTransition
-    fields = ["kind", "from_stage", "to_stage", "actor", "at", "reason"]
-    readonly_fields = fields
+    fields = readonly_fields = ("kind", "from_stage", "to_stage", "actor", "at", "reason")
     extra = 0
     can_delete = False
 

@@ -85,7 +85,7 @@ class SignoffSubmit(APIView):
                 max_length=200, trim_whitespace=False,
                 help_text="application/vnd.in-toto+json",
             )
-            signatures = Signature(many=True, allow_empty=False, max_length=8)
+            signatures = Signature(many=True, allow_empty=False, max_length=8)  # type: ignore[call-arg]  # ListSerializer takes max_length
 
         envelope = Envelope(help_text="a DSSE envelope around the signed statement")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from govflow.verify import decisions
@@ -17,7 +18,7 @@ SUPPORTED_FORMATS = {"govflow-bundle/v1"}
 
 
 def verify_bundle(
-    bundle: Any, *, log_key: str | None = None, trusted_checkpoints: list[str] = ()
+    bundle: Any, *, log_key: str | None = None, trusted_checkpoints: Sequence[str] = ()
 ) -> Report:
     report = Report()
     try:

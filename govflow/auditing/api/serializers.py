@@ -30,7 +30,7 @@ class EnvelopeIn(serializers.Serializer):
     payloadType = serializers.CharField(  # noqa: N815 (the DSSE field name)
         max_length=200, trim_whitespace=False, help_text="application/vnd.in-toto+json"
     )
-    signatures = Signature(many=True, allow_empty=False, max_length=8)
+    signatures = Signature(many=True, allow_empty=False, max_length=8)  # type: ignore[call-arg]  # ListSerializer takes max_length
 
 
 class CertificateOut(serializers.ModelSerializer):

@@ -42,7 +42,9 @@ class IncidentList(APIView):
         detected_at = serializers.DateTimeField(
             required=False, help_text="when you became aware of it (default: now); reporting "
                                       "clocks run from here")
-        source = serializers.IntegerField(required=False, help_text="the monitoring source")
+        # A field named like Field.source, which the stubs type as the attribute.
+        source = serializers.IntegerField(  # type: ignore[assignment]
+            required=False, help_text="the monitoring source")
 
     @extend_schema(parameters=[OpenApiParameter("release", int), OpenApiParameter("status", str),
                                OpenApiParameter("severity", str)],
