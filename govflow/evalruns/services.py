@@ -214,7 +214,7 @@ def eval_run_withdraw(*, run_id: int, reason: str, actor) -> EvalRun:
         raise Conflict(f"eval run {run_id} does not exist")
     reason = (reason or "").strip()
     if not reason:
-        raise _field("reason", "say why the run is withdrawn; the reason is logged")
+        raise field_error("reason", "say why the run is withdrawn; the reason is logged")
     if run.status in (EvalRunStatus.COMPLETED, EvalRunStatus.WITHDRAWN):
         raise Conflict(f"eval run {run.pk} is already {run.status}")
     stored = EvalSample.objects.filter(run=run).count()
