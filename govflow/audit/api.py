@@ -13,14 +13,14 @@ from govflow.accounts.models import Role
 from govflow.accounts.selectors import user_roles
 from govflow.audit import log
 from govflow.audit.export import build_bundle
-from govflow.audit.logkey import log_origin, log_signing_key
+from govflow.audit.logkey import log_origin, log_verifier_key
 from govflow.audit.models import AuditEvent, Checkpoint
 from govflow.audit.selectors import events_visible_to
+from govflow.audit.witnessing import checkpoint_witness
 from govflow.core.api import Pagination
 from govflow.core.errors import PermissionDenied, ValidationFailed
 from govflow.core.schema import errors
 from govflow.releases.access import access_release
-from govflow.trust.note import make_verifier_key
 
 
 class EventOut(serializers.ModelSerializer):
@@ -38,13 +38,20 @@ class EventOut(serializers.ModelSerializer):
 
 class CheckpointOut(serializers.ModelSerializer):
     root_hash = serializers.SerializerMethodField()
+    cosignatures = serializers.SerializerMethodField(
+        help_text="witness cosignature lines (C2SP tlog-cosignature); appended to `note` they "
+        "make the cosigned checkpoint"
+    )
 
     class Meta:
         model = Checkpoint
-        fields = ["size", "root_hash", "note", "created_at"]
+        fields = ["size", "root_hash", "note", "cosignatures", "created_at"]
 
     def get_root_hash(self, obj) -> str:
         return log.b64(bytes(obj.root_hash))
+
+    def get_cosignatures(self, obj) -> list[str]:
+        return [f"{c.line}\n" for c in obj.cosignatures.all()]
 
 
 ProofOut = inline_serializer(
@@ -128,6 +135,7 @@ class CheckpointList(APIView):
                 {"error": "empty_log", "message": "the log has no events yet"},
                 status=status.HTTP_409_CONFLICT,
             )
+        checkpoint_witness(checkpoint=created)
         code = status.HTTP_201_CREATED if created.size != before else status.HTTP_200_OK
         return Response(CheckpointOut(created).data, status=code)
 
@@ -141,10 +149,7 @@ class LogKey(APIView):
     )
     def get(self, request):
         """The log's public key, as a signed-note verifier key (name+keyid+key)."""
-        key = log_signing_key().public_key()
-        return Response(
-            {"origin": log_origin(), "verifier_key": make_verifier_key(log_origin(), key)}
-        )
+        return Response({"origin": log_origin(), "verifier_key": log_verifier_key()})
 
 
 class InclusionProof(APIView):

@@ -8,6 +8,8 @@ import json
 
 import pytest
 from django.db import connection
+from django.test import Client
+from django.urls import reverse
 
 from govflow.audit import tasks
 from govflow.audit.dbtriggers import APPEND_ONLY_TABLES, uninstall_sql
@@ -140,10 +142,14 @@ def test_a_rewrite_after_a_witnessed_checkpoint_is_refused_recorded_and_caught(
 
 
 @pytest.mark.postgres
-def test_a_fork_offered_to_the_witness_gets_409_and_is_recorded(witness, lab, release_manager):
+def test_a_fork_offered_to_the_witness_gets_409_and_is_recorded(witness, lab, release_manager,
+                                                                regulator):
     # given: the witness cosigned size N
     busy_log(lab, release_manager)
     cosigned = tasks.checkpoint()
+    console = Client()
+    console.force_login(regulator)
+    assert 'id="witness-refusal"' not in console.get(reverse("console:releases")).text
     # when: the operator swaps the newest event for another one of the same size
     newest = AuditEvent.objects.order_by("-id").first()
     _rewrite_history(newest)
@@ -155,3 +161,6 @@ def test_a_fork_offered_to_the_witness_gets_409_and_is_recorded(witness, lab, re
     assert outcome.detail.startswith("409")
     assert AuditEvent.objects.filter(event_type="witness.refused",
                                      payload__status=409).exists()
+    page = console.get(reverse("console:releases")).text
+    assert 'id="witness-refusal"' in page
+    assert f"regulator.example/witness refused checkpoint {fork.size} (HTTP 409" in page
