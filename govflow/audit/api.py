@@ -15,6 +15,7 @@ from govflow.audit import log
 from govflow.audit.export import build_bundle
 from govflow.audit.logkey import log_origin, log_verifier_key
 from govflow.audit.models import AuditEvent, Checkpoint
+from govflow.audit.receipts import receipt_for
 from govflow.audit.selectors import events_visible_to
 from govflow.audit.witnessing import checkpoint_witness
 from govflow.core.api import Pagination
@@ -220,3 +221,15 @@ class ExportBundle(APIView):
         response = JsonResponse(bundle, json_dumps_params={"indent": 1})
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
+
+
+class EventReceipt(APIView):
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, **errors(404)})
+    def get(self, request, event_id: int):
+        """The receipt of an event, completed: leaf index, inclusion proof and the newest
+        witnessed checkpoint holding it (note + cosignatures). While the event is not yet
+        sequenced, `index`, `checkpoint` and `inclusion` are null: ask again later."""
+        event = events_visible_to(request.user).filter(pk=event_id).first()
+        if event is None:
+            raise Http404
+        return Response(receipt_for(event))

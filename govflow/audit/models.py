@@ -122,3 +122,21 @@ class Cosignature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.witness} cosigned checkpoint {self.checkpoint_id}"
+
+
+class ReceiptKey(models.Model):
+    """Which events a request with an Idempotency-Key recorded, so that a retry answered
+    by replay carries the same receipt as the first answer (govflow.audit.receipts)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="+")
+    key = models.CharField(max_length=255)
+    events = models.JSONField(help_text="ids of the events the request recorded")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"],
+                                               name="audit_one_receipt_per_request_key")]
+
+    def __str__(self) -> str:
+        return f"receipt key {self.key}"
