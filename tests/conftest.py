@@ -113,6 +113,12 @@ def _live_server_uses_live_db(request):
 
 
 @pytest.fixture(autouse=True)
+def _receipts_dir(monkeypatch, tmp_path):
+    # The client keeps receipts of what it records; never in the developer's home.
+    monkeypatch.setenv("GOVFLOW_RECEIPTS_DIR", str(tmp_path / "receipts"))
+
+
+@pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     # Password hashing is deliberately slow; tests create many users.

@@ -18,25 +18,17 @@ from govflow.audit.log import checkpoint_create
 from govflow.audit.logkey import log_verifier_key
 from govflow.audit.models import AuditEvent, Checkpoint, Cosignature, LogState
 from govflow.audit.witnessing import checkpoint_witness
-from govflow.core.env import WitnessConfig
 from govflow.monitoring.models import Notification
 from govflow.verify.bundle import verify_bundle
-from govflow.witness import keyfile
 from tests import factories
-from tests.witness.support import WitnessProcess
+from tests.witness.support import witness_for_the_log
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def witness(tmp_path, settings):
-    key_path = tmp_path / "witness.key"
-    key = keyfile.generate("regulator.example/witness")
-    keyfile.save(key, key_path)
-    process = WitnessProcess(state=tmp_path / "state", key=key_path,
-                             log_vkeys=[log_verifier_key()])
-    settings.GOVFLOW_WITNESSES = [WitnessConfig(key.name, process.url, key.cosigner.vkey)]
-    process.vkey = key.cosigner.vkey
+    process = witness_for_the_log(tmp_path, settings)
     yield process
     process.stop()
 

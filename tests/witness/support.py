@@ -99,3 +99,19 @@ class WitnessProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+def witness_for_the_log(tmp_path: Path, settings, name: str = "regulator.example/witness"):
+    """A witness process for govflow's own log, listed in settings.GOVFLOW_WITNESSES.
+    The caller stops it. Its cosignature vkey is on ``.vkey``."""
+    from govflow.audit.logkey import log_verifier_key
+    from govflow.core.env import WitnessConfig
+
+    key_path = tmp_path / f"{name.replace('/', '_')}.key"
+    key = keyfile.generate(name)
+    keyfile.save(key, key_path)
+    process = WitnessProcess(state=tmp_path / f"state-{name.replace('/', '_')}",
+                             key=key_path, log_vkeys=[log_verifier_key()])
+    settings.GOVFLOW_WITNESSES = [WitnessConfig(key.name, process.url, key.cosigner.vkey)]
+    process.vkey = key.cosigner.vkey
+    return process
