@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from govflow.audit.dbtriggers import APPEND_ONLY_TABLES, install_sql, uninstall_sql
 from tests import factories
+from tests.witness.support import log_witness  # noqa: F401 (a fixture for every test)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -21,16 +21,13 @@ from govflow.audit.witnessing import checkpoint_witness
 from govflow.monitoring.models import Notification
 from govflow.verify.bundle import verify_bundle
 from tests import factories
-from tests.witness.support import witness_for_the_log
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def witness(tmp_path, settings):
-    process = witness_for_the_log(tmp_path, settings)
-    yield process
-    process.stop()
+def witness(log_witness):
+    return log_witness
 
 
 def busy_log(lab, release_manager, n: int = 2) -> None:

@@ -19,16 +19,13 @@ from govflow.client.signoffs import register_key
 from govflow.trust.keys import generate_private_key
 from tests import factories
 from tests.signoffs.support import transport_for
-from tests.witness.support import witness_for_the_log
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def witness(tmp_path, settings):
-    process = witness_for_the_log(tmp_path, settings)
-    yield process
-    process.stop()
+def witness(log_witness):
+    return log_witness
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from govflow.trust import merkle
@@ -115,3 +116,11 @@ def witness_for_the_log(tmp_path: Path, settings, name: str = "regulator.example
     settings.GOVFLOW_WITNESSES = [WitnessConfig(key.name, process.url, key.cosigner.vkey)]
     process.vkey = key.cosigner.vkey
     return process
+
+
+@pytest.fixture
+def log_witness(tmp_path, settings):
+    """A witness process for govflow's log, in GOVFLOW_WITNESSES for the test."""
+    process = witness_for_the_log(tmp_path, settings)
+    yield process
+    process.stop()
