@@ -76,7 +76,7 @@ def env_witnesses(name: str) -> list[WitnessConfig]:
     from govflow.trust.cosignature import parse_cosigner_vkey
     from govflow.trust.note import NoteError
 
-    raw = os.environ.get(name, "")
+    raw = env_str(name, "") or ""  # NAME_FILE works too: one entry per line
     out: list[WitnessConfig] = []
     for entry in raw.replace("\n", ",").split(","):
         if not entry.strip():
