@@ -87,8 +87,10 @@ def _checkpoint(entry: dict[str, Any], log_key: str, origin: str) -> tuple[int, 
 def verify_one(api: Api, stored: dict[str, Any], *, log_key: str, witnesses, quorum: int
                ) -> tuple[Verdict, dict[str, Any] | None]:
     uuid, event = str(stored.get("uuid")), stored.get("event")
+    if not isinstance(event, int):
+        return Verdict(uuid, event, "failed", "the stored receipt names no event id"), None
     try:
-        current = api.get(f"log/events/{int(event)}/receipt")
+        current = api.get(f"log/events/{event}/receipt")
     except ApiError as exc:
         if exc.status == 404:
             return Verdict(uuid, event, "vanished", "the log no longer has this event"), None

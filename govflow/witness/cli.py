@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     witness = Witness(key=key, logs=args.log, store=Store(args.state))
     server = make_server(witness, *args.listen)
-    host, port = server.server_address[:2]
+    host, port = str(server.server_address[0]), int(server.server_address[1])
     # Tests and supervisors read this line to learn the port when --listen asks for port 0.
     print(f"witness {key.name} listening on http://{host}:{port}", flush=True)
     try:

@@ -144,7 +144,7 @@ class Witness:
                     tx.keep_evidence(origin, 409, reason, data.decode("utf-8"))
                     return Answer(409, f"{latest.size}\n", SIZE_CONTENT_TYPE)
             elif request.old > 0 and not merkle.verify_consistency(
-                request.old, new.size, request.proof, latest.root, new.root_hash
+                request.old, new.size, request.proof, latest.root or b"", new.root_hash
             ):
                 reason = f"consistency proof from {request.old} to {new.size} does not verify"
                 tx.keep_evidence(origin, 422, reason, data.decode("utf-8"))
