@@ -83,3 +83,15 @@ def test_the_console_links_each_event_to_its_receipt(regulator, lab):
     link = reverse("log-receipt", args=[event])
     assert f'href="{link}"' in page
     assert console.get(link).json()["event"] == event
+
+
+def test_the_console_prints_the_verify_command_with_the_witnesses(regulator, settings):
+    from govflow.core.env import WitnessConfig
+    from govflow.witness import keyfile
+
+    vkey = keyfile.generate("w.example/witness").cosigner.vkey
+    settings.GOVFLOW_WITNESSES = [WitnessConfig("w.example/witness", "http://w.example", vkey)]
+    console = Client()
+    console.force_login(regulator)
+    page = console.get(reverse("console:audit")).text
+    assert f"--witness '{vkey}' --quorum 1" in page

@@ -27,3 +27,16 @@ def witness_banner() -> str:
         "this log's history.</strong> The log may have been rewritten or forked; checkpoints "
         "it refused are not independently vouched for.<ul>{}</ul></div>", items,
     )
+
+
+@register.simple_tag
+def witness_flags() -> str:
+    """The verifier's --witness/--quorum flags for the witnesses this log asks (a regulator
+    should pin the witnesses *she* trusts; these are the lab's list, shown for convenience)."""
+    from django.conf import settings
+
+    witnesses = settings.GOVFLOW_WITNESSES
+    if not witnesses:
+        return ""
+    lines = format_html_join("", " \\\n    --witness '{}'", ((w.vkey,) for w in witnesses))
+    return format_html("{} --quorum {}", lines, len(witnesses))
