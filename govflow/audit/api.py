@@ -223,8 +223,31 @@ class ExportBundle(APIView):
         return response
 
 
+ReceiptOut = inline_serializer(
+    name="Receipt",
+    fields={
+        "format": serializers.CharField(help_text="govflow-receipt/v1"),
+        "log": serializers.CharField(help_text="the log's origin line"),
+        "event": serializers.IntegerField(),
+        "uuid": serializers.UUIDField(),
+        "event_type": serializers.CharField(),
+        "leaf_hash": serializers.CharField(help_text="hex SHA-256(0x00 || canonical)"),
+        "index": serializers.IntegerField(allow_null=True, help_text="null until sequenced"),
+        "checkpoint": inline_serializer(
+            name="ReceiptCheckpoint", allow_null=True,
+            fields={"size": serializers.IntegerField(), "note": serializers.CharField(),
+                    "cosignatures": serializers.ListField(child=serializers.CharField()),
+                    "witnessed": serializers.BooleanField()},
+        ),
+        "inclusion": serializers.ListField(child=serializers.CharField(), allow_null=True,
+                                           help_text="base64 RFC 9162 inclusion proof"),
+        "complete_at": serializers.CharField(help_text="where to ask for the completed receipt"),
+    },
+)
+
+
 class EventReceipt(APIView):
-    @extend_schema(responses={200: OpenApiTypes.OBJECT, **errors(404)})
+    @extend_schema(responses={200: ReceiptOut, **errors(404)})
     def get(self, request, event_id: int):
         """The receipt of an event, completed: leaf index, inclusion proof and the newest
         witnessed checkpoint holding it (note + cosignatures). While the event is not yet
