@@ -10,6 +10,7 @@ tlog-witness requires (otherwise two racing requests could roll the log back).
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,6 +51,7 @@ class Store:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.path = self.directory / "witness.sqlite3"
+        self._local = threading.local()
         with self._connect() as db:
             db.executescript(SCHEMA)
 
@@ -60,20 +62,24 @@ class Store:
         db.execute("PRAGMA synchronous=FULL")
         return db
 
+    def _thread_connection(self) -> sqlite3.Connection:
+        # One connection per server thread (a keep-alive client keeps its thread), so a
+        # request does not pay for opening the database; sqlite3 objects stay in-thread.
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = self._connect()
+        return db
+
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
-        db = self._connect()
+        db = self._thread_connection()
+        db.execute("BEGIN IMMEDIATE")
         try:
-            db.execute("BEGIN IMMEDIATE")
-            tx = Transaction(db)
-            try:
-                yield tx
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-        finally:
-            db.close()
+            yield Transaction(db)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
 
     def latest(self, origin: str) -> Latest:
         db = self._connect()
