@@ -3,24 +3,22 @@ refused by the witness, recorded, sent to the regulator, and caught by the verif
 
 from __future__ import annotations
 
-import hashlib
 import json
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
 from govflow.audit import tasks
-from govflow.audit.dbtriggers import APPEND_ONLY_TABLES, uninstall_sql
 from govflow.audit.export import build_bundle
 from govflow.audit.log import checkpoint_create
 from govflow.audit.logkey import log_verifier_key
-from govflow.audit.models import AuditEvent, Checkpoint, Cosignature, LogState
+from govflow.audit.models import AuditEvent, Checkpoint, Cosignature
 from govflow.audit.witnessing import checkpoint_witness
 from govflow.monitoring.models import Notification
 from govflow.verify.bundle import verify_bundle
 from tests import factories
+from tests.audit import tamper
 
 pytestmark = pytest.mark.django_db
 
@@ -79,22 +77,10 @@ def test_an_unreachable_witness_is_not_a_refusal(witness, lab, release_manager):
 
 
 def _rewrite_history(target: AuditEvent) -> None:
-    """What the lab's operator (a database superuser holding the log key) can do: edit an
-    event, throw the tree and checkpoints away, and let the sequencer rebuild and re-sign."""
-    with connection.cursor() as cursor:
-        for table in APPEND_ONLY_TABLES:
-            for statement in uninstall_sql(connection.vendor, table):
-                cursor.execute(statement)
-        edited = target.canonical.replace('"payload":{', '"payload":{"rewritten":true,', 1)
-        cursor.execute(
-            "UPDATE audit_auditevent SET canonical = %s, leaf_hash = %s WHERE id = %s",
-            [edited, hashlib.sha256(b"\x00" + edited.encode()).hexdigest(), target.pk],
-        )
-        cursor.execute("DELETE FROM audit_cosignature")
-        cursor.execute("DELETE FROM audit_checkpoint")
-        cursor.execute("DELETE FROM audit_lognode")
-        cursor.execute("DELETE FROM audit_logleaf")
-    LogState.objects.filter(pk=1).update(size=0)
+    """Edit an event, throw the tree and checkpoints away, let the log rebuild and re-sign."""
+    tamper.drop_log_triggers()
+    tamper.edit_event(target)
+    tamper.discard_tree()
 
 
 @pytest.mark.postgres

@@ -10,14 +10,14 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from govflow.audit import tasks
-from govflow.audit.dbtriggers import APPEND_ONLY_TABLES, uninstall_sql
 from govflow.audit.logkey import log_verifier_key
-from govflow.audit.models import AuditEvent, LogState
+from govflow.audit.models import AuditEvent
 from govflow.client.cli import main
 from govflow.client.remote import Api
 from govflow.client.signoffs import register_key
 from govflow.trust.keys import generate_private_key
 from tests import factories
+from tests.audit import tamper
 from tests.signoffs.support import transport_for
 
 pytestmark = pytest.mark.django_db
@@ -112,19 +112,34 @@ def test_an_act_erased_from_the_log_is_named_as_vanished(signer, receipts, capsy
     assert verify(signer[1], receipts, capsys=capsys)[0] == 0
     erased = AuditEvent.objects.get(event_type="key.registered")
     # when: the operator deletes it and rebuilds and re-signs the tree without it
+    tamper.drop_log_triggers()
     with connection.cursor() as cursor:
-        for table in APPEND_ONLY_TABLES:
-            for statement in uninstall_sql(connection.vendor, table):
-                cursor.execute(statement)
-        cursor.execute("DELETE FROM audit_cosignature")
-        cursor.execute("DELETE FROM audit_checkpoint")
-        cursor.execute("DELETE FROM audit_lognode")
-        cursor.execute("DELETE FROM audit_logleaf")
         cursor.execute("DELETE FROM keys_signingkey WHERE user_id = %s", [signer[0].pk])
         cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [erased.pk])
-    LogState.objects.filter(pk=1).update(size=0)
+    tamper.discard_tree()
     tasks.checkpoint()
     code, out = verify(signer[1], receipts, capsys=capsys)
     # then
     assert code == 1
     assert f"VANISHED {erased.uuid}" in out
+
+
+@pytest.mark.postgres
+def test_a_rewritten_history_that_keeps_my_act_fails_consistency(signer, receipts, capsys, lab,
+                                                                 release_manager):
+    # given: my act is in a checkpoint the receipt came with
+    factories.release(lab, release_manager)
+    register_key(client_api(signer[1], receipts), generate_private_key(), name="laptop")
+    tasks.checkpoint()
+    assert verify(signer[1], receipts, capsys=capsys)[0] == 0
+    # when: the operator edits an *earlier* event (not mine), rebuilds and re-signs the tree
+    tamper.drop_log_triggers()
+    tamper.edit_event(AuditEvent.objects.order_by("id")[1])
+    tamper.discard_tree()
+    factories.person(factories.organization(), "release_manager")
+    tasks.checkpoint()
+    code, out = verify(signer[1], receipts, capsys=capsys)
+    # then: my act is still "included", but in a history that does not extend the old one
+    assert code == 1
+    assert "FAILED" in out
+    assert "not consistent with checkpoint" in out
