@@ -23,7 +23,7 @@ from django.db import IntegrityError, transaction
 
 from govflow.audit import log
 from govflow.audit.logkey import log_origin
-from govflow.audit.models import AuditEvent, Checkpoint, ReceiptKey
+from govflow.audit.models import AuditEvent, Checkpoint, Cosignature, ReceiptKey
 
 _recorded: ContextVar[list[int] | None] = ContextVar("govflow_recorded_events", default=None)
 RECEIPT_FORMAT = "govflow-receipt/v1"
@@ -39,7 +39,7 @@ def note_recorded(event_id: int) -> None:
 
 def _checkpoint_for(index: int) -> tuple[Checkpoint | None, bool]:
     """The newest witnessed checkpoint holding leaf ``index`` (else the newest at all)."""
-    holding = Checkpoint.objects.filter(size__gt=index).prefetch_related("cosignatures")
+    holding = Checkpoint.objects.filter(size__gt=index)
     witnessed = holding.filter(cosignatures__isnull=False).order_by("-size").first()
     if witnessed is not None:
         return witnessed, True
@@ -68,7 +68,7 @@ def receipt_for(event: AuditEvent) -> dict[str, Any]:
     receipt["checkpoint"] = {
         "size": checkpoint.size,
         "note": checkpoint.note,
-        "cosignatures": [f"{c.line}\n" for c in checkpoint.cosignatures.all()],
+        "cosignatures": [f"{c.line}\n" for c in Cosignature.objects.filter(checkpoint=checkpoint)],
         "witnessed": witnessed,
     }
     receipt["inclusion"] = [log.b64(h) for h in log.inclusion_proof(leaf.index, checkpoint.size)]

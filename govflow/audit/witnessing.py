@@ -149,6 +149,9 @@ def _ask(witness: WitnessConfig, checkpoint: Checkpoint) -> Outcome:
                 known == 0 or (known < checkpoint.size
                                and Checkpoint.objects.filter(size=known).exists())
             ):
+                if known == 0:
+                    # It has forgotten everything it cosigned: its state was lost or reset.
+                    logger.warning("witness %s reports no state for this log", witness.name)
                 reply = _post(witness, add_checkpoint_body(known, checkpoint))
     except (OSError, ValueError) as exc:
         logger.warning("witness %s unreachable: %s", witness.name, exc)
@@ -168,7 +171,8 @@ def checkpoint_witness(*, checkpoint: Checkpoint) -> list[Outcome]:
     """Ask every configured witness to cosign ``checkpoint``; store what they return.
     Idempotent: a witness that already cosigned it is not asked again. Call it outside a
     transaction (the task and the export do): a slow witness must not hold row locks."""
-    done = set(checkpoint.cosignatures.values_list("witness_key", flat=True))
+    done = set(Cosignature.objects.filter(checkpoint=checkpoint)
+               .values_list("witness_key", flat=True))
     return [
         Outcome(w.name, "cosigned", f"size {checkpoint.size}") if w.vkey in done
         else _ask(w, checkpoint)

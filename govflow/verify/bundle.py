@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from govflow.verify import decisions
@@ -18,8 +19,8 @@ SUPPORTED_FORMATS = {"govflow-bundle/v1"}
 
 
 def verify_bundle(
-    bundle: Any, *, log_key: str | None = None, trusted_checkpoints: list[str] = (),
-    trust_bundle_key: bool = False, witnesses: list[str] = (), quorum: int | None = None,
+    bundle: Any, *, log_key: str | None = None, trusted_checkpoints: Sequence[str] = (),
+    trust_bundle_key: bool = False, witnesses: Sequence[str] = (), quorum: int | None = None,
 ) -> Report:
     """Verify ``bundle`` against pinned trust roots: the log key (or, explicitly,
     ``trust_bundle_key``) and ``witnesses`` (cosignature vkeys) of which ``quorum`` (default:
