@@ -21,6 +21,9 @@ install: $(STAMP)
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo
+	$(PY) manage.py log_verifier_key > var/log.vkey
+	test -f var/witness.key || $(PY) -m govflow.witness keygen --name demo.govflow/witness --out var/witness.key >/dev/null
+	echo "http://127.0.0.1:7380 $$($(PY) -m govflow.witness vkey --key var/witness.key)" > var/witnesses.txt
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PORT=$(PORT) $(VENV)/bin/honcho -f Procfile.dev start
 
 ## make test: install, then ruff, mypy (config in pyproject.toml) and pytest

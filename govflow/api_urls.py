@@ -50,6 +50,8 @@ urlpatterns = [
     path("log/events", audit.EventList.as_view(), name="log-events"),
     path("log/events/<int:event_id>/inclusion", audit.InclusionProof.as_view(),
          name="log-inclusion"),
+    path("log/events/<int:event_id>/receipt", audit.EventReceipt.as_view(),
+         name="log-receipt"),
     path("log/consistency", audit.ConsistencyProof.as_view(), name="log-consistency"),
     path("log/checkpoint", audit.LatestCheckpoint.as_view(), name="log-checkpoint"),
     path("log/checkpoints", audit.CheckpointList.as_view(), name="log-checkpoints"),

@@ -9,19 +9,20 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from govflow.accounts.access import is_regulator, not_found
+from govflow.accounts.access import is_regulator, not_found, visible_or_404
 from govflow.accounts.models import Role
 from govflow.accounts.selectors import user_roles
 from govflow.audit import log
 from govflow.audit.export import build_bundle
-from govflow.audit.logkey import log_origin, log_signing_key
+from govflow.audit.logkey import log_origin, log_verifier_key
 from govflow.audit.models import AuditEvent, Checkpoint
+from govflow.audit.receipts import receipt_for
 from govflow.audit.selectors import events_visible_to
+from govflow.audit.witnessing import checkpoint_witness
 from govflow.core.api import Pagination
 from govflow.core.errors import PermissionDenied, field_error
 from govflow.core.schema import errors
 from govflow.releases.access import access_release
-from govflow.trust.note import make_verifier_key
 
 
 class EventOut(serializers.ModelSerializer):
@@ -39,13 +40,20 @@ class EventOut(serializers.ModelSerializer):
 
 class CheckpointOut(serializers.ModelSerializer):
     root_hash = serializers.SerializerMethodField()
+    cosignatures = serializers.SerializerMethodField(
+        help_text="witness cosignature lines (C2SP tlog-cosignature); appended to `note` they "
+        "make the cosigned checkpoint"
+    )
 
     class Meta:
         model = Checkpoint
-        fields = ["size", "root_hash", "note", "created_at"]
+        fields = ["size", "root_hash", "note", "cosignatures", "created_at"]
 
     def get_root_hash(self, obj) -> str:
         return log.b64(bytes(obj.root_hash))
+
+    def get_cosignatures(self, obj) -> list[str]:
+        return [f"{c.line}\n" for c in obj.cosignatures.all()]
 
 
 ProofOut = inline_serializer(
@@ -125,6 +133,7 @@ class CheckpointList(APIView):
                 {"error": "empty_log", "message": "the log has no events yet"},
                 status=status.HTTP_409_CONFLICT,
             )
+        checkpoint_witness(checkpoint=created)
         code = status.HTTP_201_CREATED if created.size != before else status.HTTP_200_OK
         return Response(CheckpointOut(created).data, status=code)
 
@@ -138,10 +147,7 @@ class LogKey(APIView):
     )
     def get(self, request):
         """The log's public key, as a signed-note verifier key (name+keyid+key)."""
-        key = log_signing_key().public_key()
-        return Response(
-            {"origin": log_origin(), "verifier_key": make_verifier_key(log_origin(), key)}
-        )
+        return Response({"origin": log_origin(), "verifier_key": log_verifier_key()})
 
 
 class InclusionProof(APIView):
@@ -208,3 +214,36 @@ class ExportBundle(APIView):
         response = JsonResponse(bundle, json_dumps_params={"indent": 1})
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
+
+
+ReceiptOut = inline_serializer(
+    name="Receipt",
+    fields={
+        "format": serializers.CharField(help_text="govflow-receipt/v1"),
+        "log": serializers.CharField(help_text="the log's origin line"),
+        "event": serializers.IntegerField(),
+        "uuid": serializers.UUIDField(),
+        "event_type": serializers.CharField(),
+        "leaf_hash": serializers.CharField(help_text="hex SHA-256(0x00 || canonical)"),
+        "index": serializers.IntegerField(allow_null=True, help_text="null until sequenced"),
+        "checkpoint": inline_serializer(
+            name="ReceiptCheckpoint", allow_null=True,
+            fields={"size": serializers.IntegerField(), "note": serializers.CharField(),
+                    "cosignatures": serializers.ListField(child=serializers.CharField()),
+                    "witnessed": serializers.BooleanField()},
+        ),
+        "inclusion": serializers.ListField(child=serializers.CharField(), allow_null=True,
+                                           help_text="base64 RFC 9162 inclusion proof"),
+        "complete_at": serializers.CharField(help_text="where to ask for the completed receipt"),
+    },
+)
+
+
+class EventReceipt(APIView):
+    @extend_schema(responses={200: ReceiptOut, **errors(404)})
+    def get(self, request, event_id: int):
+        """The receipt of an event, completed: leaf index, inclusion proof and the newest
+        witnessed checkpoint holding it (note + cosignatures). While the event is not yet
+        sequenced, `index`, `checkpoint` and `inclusion` are null: ask again later."""
+        event = visible_or_404(events_visible_to(request.user), event_id)
+        return Response(receipt_for(event))

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from govflow.audit.events import EventType
 from govflow.audit.models import AuditEvent
+from govflow.audit.receipts import note_recorded
 from govflow.core.digests import canonical_json
 from govflow.core.times import rfc3339
 
@@ -49,7 +50,7 @@ def audit_append(
         "payload": payload,
     }
     data = canonical_json(body)
-    return AuditEvent.objects.create(
+    event = AuditEvent.objects.create(
         uuid=event_uuid,
         event_type=str(event_type),
         created_at=now,
@@ -62,3 +63,5 @@ def audit_append(
         canonical=data.decode("utf-8"),
         leaf_hash=hashlib.sha256(b"\x00" + data).hexdigest(),
     )
+    note_recorded(event.pk)  # the request's receipt (govflow.audit.receipts)
+    return event
