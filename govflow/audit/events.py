@@ -69,3 +69,6 @@ class EventType(models.TextChoices):
     EVAL_RUN_FAILED = "eval_run.failed"
     EVAL_RUN_COMPLETED = "eval_run.completed"
     EVAL_RUN_WITHDRAWN = "eval_run.withdrawn"
+    # The audit log itself (govflow.audit.log): each checkpoint's last leaf commits to
+    # every release's event count and chain head (govflow.trust.release_chain).
+    LOG_RELEASE_HEADS = "log.release_heads"
