@@ -18,6 +18,7 @@ from govflow.audit.logkey import log_origin, log_signing_key
 from govflow.audit.models import AuditEvent, Checkpoint, LogNode, node_key
 from govflow.policy.models import PolicyVersion
 from govflow.releases.models import Release
+from govflow.trust import release_chain
 from govflow.trust.note import make_verifier_key
 
 BUNDLE_FORMAT = "govflow-bundle/v1"
@@ -50,8 +51,19 @@ def _events_in_scope(release: Release | None, size: int):
     policy_events = list(
         qs.filter(event_type="policy.registered", subject_id=str(release.policy_id))
     )
-    merged = {e.pk: e for e in [*own, *key_events, *policy_events]}
+    merged = {e.pk: e for e in [*own, *key_events, *policy_events, *_heads_events(qs, own)]}
     return sorted(merged.values(), key=lambda e: e.leaf.index)
+
+
+def _heads_events(qs, own: list[AuditEvent]) -> list[AuditEvent]:
+    """The release-heads events a per-release bundle needs to prove it is complete: the
+    last one before the release's first event (which predates it) and all after."""
+    heads = qs.filter(event_type=release_chain.HEADS_EVENT)
+    if own:
+        before = heads.filter(leaf__index__lt=own[0].leaf.index).order_by("-leaf__index")[:1]
+        heads = heads.filter(leaf__index__gt=own[0].leaf.index) | heads.filter(
+            pk__in=before.values("pk"))
+    return list(heads)
 
 
 def build_bundle(*, release: Release | None) -> dict[str, Any]:
