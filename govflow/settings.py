@@ -355,7 +355,15 @@ GOVFLOW_KYC_WEBHOOK_TOLERANCE_SECONDS = env_int(
 )
 GOVFLOW_KYC_EXPIRY_SWEEP_SECONDS = env_int("GOVFLOW_KYC_EXPIRY_SWEEP_SECONDS", 60, minimum=1)
 GOVFLOW_MONITORING_TICK_SECONDS = env_int("GOVFLOW_MONITORING_TICK_SECONDS", 300, minimum=1)
+# How often beat replays the log and compares the governed tables with it.
+GOVFLOW_RECONCILE_INTERVAL_SECONDS = env_int(
+    "GOVFLOW_RECONCILE_INTERVAL_SECONDS", 3600, minimum=60
+)
 CELERY_BEAT_SCHEDULE = {
+    "audit-reconcile": {
+        "task": "govflow.audit.tasks.reconcile",
+        "schedule": float(GOVFLOW_RECONCILE_INTERVAL_SECONDS),
+    },
     "audit-checkpoint": {
         "task": "govflow.audit.tasks.checkpoint",
         "schedule": float(GOVFLOW_CHECKPOINT_INTERVAL_SECONDS),

@@ -72,3 +72,6 @@ class EventType(models.TextChoices):
     # Witnesses (govflow.audit.witnessing): a witness refused to cosign a checkpoint (the
     # log looks forked or rewritten to it). The refusal itself is logged as evidence.
     WITNESS_REFUSED = "witness.refused"
+    # The audit log itself (govflow.audit.log): each checkpoint's last leaf commits to
+    # every release's event count and chain head (govflow.trust.release_chain).
+    LOG_RELEASE_HEADS = "log.release_heads"
