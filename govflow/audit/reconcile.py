@@ -124,29 +124,30 @@ def audit_reconcile() -> list[str]:
             "release_id", "pk"):
         standing[release].add(pk)
     seen = set()
-    for release in Release.objects.order_by("pk"):
-        seen.add(release.pk)
-        state = replayed.releases.get(release.pk)
+    for row in Release.objects.order_by("pk"):
+        seen.add(row.pk)
+        state = replayed.releases.get(row.pk)
         if state is None:
-            drift.append(f"release {release.pk}: in the table, but the log never opened it")
+            drift.append(f"release {row.pk}: in the table, but the log never opened it")
             continue
-        for name, table, logged in (("stage", release.stage, state.stage),
-                                    ("status", release.status, state.status)):
+        for name, table, logged in (("stage", row.stage, state.stage),
+                                    ("status", row.status, state.status)):
             if table != logged:
-                drift.append(f"release {release.pk}: {name} is {table!r} in the table, "
+                drift.append(f"release {row.pk}: {name} is {table!r} in the table, "
                              f"{logged!r} in the log")
-        if standing[release.pk] != state.holds:
-            drift.append(f"release {release.pk}: standing holds {sorted(standing[release.pk])}"
+        if standing[row.pk] != state.holds:
+            drift.append(f"release {row.pk}: standing holds {sorted(standing[row.pk])}"
                          f" in the table, {sorted(state.holds)} in the log")
     for release in sorted(set(replayed.releases) - seen):
         drift.append(f"release {release}: opened in the log, missing from the table")
     tables = _table_rows()
-    for name in ("signoffs", "findings", "cohort_members"):
-        logged, table = replayed.rows[name], tables[name]
-        for release in sorted(set(logged) | set(table)):
-            extra, missing = table[release] - logged[release], logged[release] - table[release]
+    for kind in ("signoffs", "findings", "cohort_members"):
+        in_log, in_table = replayed.rows[kind], tables[kind]
+        for release in sorted(set(in_log) | set(in_table)):
+            extra = in_table[release] - in_log[release]
+            missing = in_log[release] - in_table[release]
             if extra or missing:
-                drift.append(f"release {release}: {name} rows {sorted(extra)[:10]} are not in "
+                drift.append(f"release {release}: {kind} rows {sorted(extra)[:10]} are not in "
                              f"the log, logged {sorted(missing)[:10]} are not in the table")
     return drift
 

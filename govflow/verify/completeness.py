@@ -12,7 +12,8 @@ A full export is checked the same way at every heads event, for every release.
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, cast
 
 from govflow.trust.release_chain import GENESIS, HEADS_EVENT, chain_step, release_of
 from govflow.verify.report import Report, VerificationFailed
@@ -29,10 +30,11 @@ def _heads_payload(row: dict[str, Any]) -> dict[str, Any]:
         raise VerificationFailed(
             f"release-heads event #{row['index']} claims to cover {payload.get('size')} events"
         )
-    return payload
+    return cast(dict[str, Any], payload)
 
 
-def _fold(rows: list[dict[str, Any]], release: int | None):
+def _fold(rows: list[dict[str, Any]], release: int | None
+          ) -> Iterator[tuple[dict[str, Any], dict[int, tuple[int, bytes]]]]:
     """Yield (row, {release: (count, head)} over the rows before it) for every row."""
     state: dict[int, tuple[int, bytes]] = {}
     for row in rows:
@@ -48,7 +50,7 @@ def _entries(payload: dict[str, Any]) -> dict[int, tuple[int, str]]:
     return {e["release"]: (e["count"], e["head"]) for e in payload["heads"]}
 
 
-def check(bundle: dict[str, Any], checkpoints: list, report: Report) -> None:
+def check(bundle: dict[str, Any], checkpoints: list[Any], report: Report) -> None:
     rows = bundle["events"]
     latest = checkpoints[-1][0]
     if bundle["scope"].get("all"):

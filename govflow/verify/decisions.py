@@ -54,7 +54,10 @@ def _report_matches(advance: Advance) -> None:
         if report.get(key) != expected:
             raise Refused("gate_report", f"the gate report's {key} is {report.get(key)!r}, "
                                          f"the replay has {expected!r}")
-    specs = advance.policy.stage(payload["to"]).get("gates") or []
+    target = advance.policy.stage(payload["to"])
+    if target is None:
+        raise Refused("gate_report", f"the policy has no stage {payload['to']!r}")
+    specs = target.get("gates") or []
     expected_gates = [(g.get("id", g["kind"]), g["kind"]) for g in specs]
     recorded = [(g["id"], g["kind"]) for g in report["gates"]]
     if expected_gates != recorded:
@@ -73,9 +76,11 @@ def _report_matches(advance: Advance) -> None:
                                      "evidence")
 
 
-def _rederive(event: Event, advance: Advance, signoffs: list[dict[str, Any]]) -> tuple[list, list]:
+def _rederive(event: Event, advance: Advance, signoffs: list[dict[str, Any]]
+              ) -> tuple[list[str], list[str]]:
     report = advance.body["payload"]["gate_report"]
-    derived, recorded_only = [], []
+    derived: list[str] = []
+    recorded_only: list[str] = []
     for gate in report["gates"]:
         if gate.get("approval"):
             signatures.recheck_approvals(event, report, signoffs,

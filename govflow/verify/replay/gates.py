@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from govflow.core.times import rfc3339
 from govflow.oversight.rules import sanction_forbids
 from govflow.verify.replay.facts import Facts
 from govflow.verify.replay.machine import Policy, Refused, ReleaseState, parse_time
@@ -30,12 +31,12 @@ class Advance:
     facts: Facts
 
     @property
-    def at(self):
+    def at(self) -> datetime:
         return parse_time(self.body["at"])
 
 
-def _iso(moment) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
+def _iso(moment: datetime) -> str:
+    return rfc3339(moment)
 
 
 def evidence_document(gate: dict[str, Any], advance: Advance) -> None:
