@@ -12,6 +12,7 @@ from django.db import connection
 
 from govflow.audit import log
 from govflow.audit.export import build_bundle
+from govflow.audit.logkey import log_verifier_key
 from govflow.audit.models import AuditEvent
 from govflow.audit.reconcile import audit_reconcile
 from govflow.audit.tasks import reconcile
@@ -113,5 +114,5 @@ def test_the_demo_world_agrees_with_its_log():
     # and the offline verifier replays every one of its releases without a refusal
     for release in Release.objects.order_by("pk"):
         bundle = json.loads(json.dumps(build_bundle(release=release), default=str))
-        report = verify_bundle(bundle)
+        report = verify_bundle(bundle, log_key=log_verifier_key())
         assert report.passed, report.render()

@@ -11,6 +11,7 @@ from django.db import connection
 
 from govflow.audit import log
 from govflow.audit.export import build_bundle
+from govflow.audit.logkey import log_verifier_key
 from govflow.audit.models import AuditEvent, ReleaseHead
 from govflow.trust.release_chain import GENESIS, HEADS_EVENT, chain_step
 from govflow.verify.bundle import verify_bundle
@@ -21,7 +22,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 
 def verify(release=None):
-    return verify_bundle(json.loads(json.dumps(build_bundle(release=release), default=str)))
+    return verify_bundle(json.loads(json.dumps(build_bundle(release=release), default=str)),
+                         log_key=log_verifier_key())
 
 
 def delete_event(event: AuditEvent) -> None:
@@ -93,7 +95,7 @@ def test_a_bundle_without_the_heads_events_fails(lab, release_manager):
     bundle = json.loads(json.dumps(build_bundle(release=release), default=str))
     bundle["events"] = [e for e in bundle["events"] if HEADS_EVENT not in e["canonical"]]
 
-    report = verify_bundle(bundle)
+    report = verify_bundle(bundle, log_key=log_verifier_key())
 
     assert not report.passed
     assert "does not end with a release-heads event" in report.failure

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from govflow.audit.events import EventType
 from govflow.audit.export import build_bundle
+from govflow.audit.logkey import log_verifier_key
 from govflow.audit.services import audit_append
 from govflow.gates.engine import evaluate_stage, evidence_digest
 from govflow.policy.selectors import policy_of
@@ -27,7 +28,8 @@ pytestmark = pytest.mark.django_db
 
 
 def verify(release):
-    return verify_bundle(json.loads(json.dumps(build_bundle(release=release), default=str)))
+    return verify_bundle(json.loads(json.dumps(build_bundle(release=release), default=str)),
+                         log_key=log_verifier_key())
 
 
 def honest_report(release, actor, target):
