@@ -58,6 +58,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Inside SecurityMiddleware so that a rewritten error keeps the security headers.
+    "govflow.core.api_errors.ApiJsonErrors",
+    # Before everything that reads input, the access check's shortcut included.
+    "govflow.core.inputgate.InputGate",
     # The serving gateway's per-session access check skips the rest of the stack.
     "govflow.rollout.middleware.AccessCheckShortcut",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -177,6 +181,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "govflow.core.schema.AutoSchema",
+    # The JSON parser behind the input gate (govflow.core.inputgate).
+    "DEFAULT_PARSER_CLASSES": [
+        "govflow.core.inputgate.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "govflow.core.api.Pagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "govflow.core.api.exception_handler",

@@ -40,6 +40,14 @@ class PermissionDenied(DomainError):
     code = "forbidden"
 
 
+class TooLarge(DomainError):
+    """An upload or body over its limit: 413 everywhere (`govflow.core.inputgate` refuses
+    by declared length; services that count the bytes themselves raise this)."""
+
+    status_code = 413
+    code = "too_large"
+
+
 class Conflict(DomainError):
     """The request is well formed but the current state does not allow it."""
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from govflow.audit.events import EventType
 from govflow.audit.services import audit_append
-from govflow.core.errors import Conflict, ValidationFailed
+from govflow.core.errors import Conflict, TooLarge, ValidationFailed
 from govflow.releases.locks import lock_release
 from govflow.releases.models import EvidenceDocument, ReleaseStatus
 
@@ -27,11 +27,9 @@ def _hash_upload(upload: File) -> tuple[str, int]:
     for chunk in upload.chunks():
         size += len(chunk)
         if size > settings.GOVFLOW_MAX_EVIDENCE_BYTES:
-            raise _field_error(
-                "file",
-                f"is larger than the limit of {settings.GOVFLOW_MAX_EVIDENCE_BYTES} bytes",
-                "the document is too large",
-            )
+            limit = settings.GOVFLOW_MAX_EVIDENCE_BYTES
+            raise TooLarge("the document is too large", detail={"fields": [
+                {"path": "file", "message": f"is larger than the limit of {limit} bytes"}]})
         digest.update(chunk)
     upload.seek(0)
     return digest.hexdigest(), size
