@@ -172,6 +172,10 @@ LOGIN_URL = "console:login"
 LOGIN_REDIRECT_URL = "console:releases"
 LOGOUT_REDIRECT_URL = "console:login"
 
+# How long a request waits for a concurrent one with the same Idempotency-Key to finish
+# before it is answered 409 in_progress (govflow.core.idempotency).
+GOVFLOW_IDEMPOTENCY_WAIT_MS = env_int("GOVFLOW_IDEMPOTENCY_WAIT_MS", 10_000, minimum=1)
+
 GOVFLOW_TOKEN_TTL_DAYS = env_int("GOVFLOW_TOKEN_TTL_DAYS", 90, minimum=1)
 
 REST_FRAMEWORK = {
