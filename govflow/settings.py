@@ -7,6 +7,7 @@ in deploy/README.md; `govflow.core.checks` refuses to start with demo defaults t
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "govflow.core",
     "govflow.accounts",
     "govflow.audit",
@@ -71,6 +73,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "govflow.urls"
@@ -107,6 +111,27 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# django-axes first: it refuses a locked-out account or address before any password is
+# checked (govflow.accounts.signin; docs/security.md).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in lockout: this many failures per account, or per address, lock it for the cool-off
+# (console login, admin login and API token failures alike); an admin may unlock earlier.
+AXES_FAILURE_LIMIT = env_int("GOVFLOW_SIGNIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("GOVFLOW_SIGNIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# A failure during a lockout does not extend it: the lockout ends at its announced time.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# The address is REMOTE_ADDR: a proxy in front must set it (gunicorn --forwarded-allow-ips),
+# a client-sent X-Forwarded-For is not believed.
+AXES_CLIENT_IP_CALLABLE = "govflow.accounts.signin.client_address"
+# The admin's view of lockouts is govflow's (govflow.accounts.admin), whose unlock is audited.
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
