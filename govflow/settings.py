@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from govflow.core.env import env_bool, env_int, env_list, env_str
@@ -41,6 +42,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "csp",
     "govflow.core",
     "govflow.accounts",
     "govflow.audit",
@@ -66,6 +68,8 @@ MIDDLEWARE = [
     "govflow.core.inputgate.InputGate",
     # The serving gateway's per-session access check skips the rest of the stack.
     "govflow.rollout.middleware.AccessCheckShortcut",
+    # After the shortcut: the serving gateway's JSON answer needs no page policy.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -224,6 +228,10 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
+# /api/schema/ and /api/docs/ are served only when this is on: by default outside
+# production. A production deployment that publishes its API description turns it on.
+GOVFLOW_API_DOCS_PUBLIC = env_bool("GOVFLOW_API_DOCS_PUBLIC", not PRODUCTION)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "govflow API",
     "DESCRIPTION": (
@@ -294,6 +302,29 @@ SECURE_PROXY_SSL_HEADER = (
 )
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp): no inline script anywhere; the console's own scripts
+# are files from this origin and carry the request's nonce. Inline style *attributes* are
+# allowed because the console's charts are matplotlib SVG inline in the page, whose shapes
+# are styled that way; they cannot run script. /api/docs/ widens style-src for Swagger UI
+# (govflow.urls). docs/security.md has the policy line by line.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    },
+}
 
 LOGGING = {
     "version": 1,
