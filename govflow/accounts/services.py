@@ -16,6 +16,7 @@ from govflow.accounts.models import ROLES_BY_KIND, ApiToken, Membership, Organiz
 from govflow.audit.events import EventType
 from govflow.audit.services import audit_append
 from govflow.core.errors import Conflict, ValidationFailed
+from govflow.core.names import display_name_checked
 
 TOKEN_PREFIX = "gf_"
 
@@ -30,6 +31,7 @@ def token_digest(secret: str) -> str:
 def organization_create(*, name: str, slug: str, kind: str, actor=None) -> Organization:
     if kind not in ROLES_BY_KIND:
         raise ValidationFailed(f"unknown organization kind {kind!r}")
+    display_name_checked(name, path="name")
     if Organization.objects.filter(slug=slug).exists():
         raise Conflict(f"an organization with slug {slug!r} already exists")
     org = Organization.objects.create(name=name, slug=slug, kind=kind)

@@ -37,6 +37,11 @@ _FOLD = bytes.maketrans(b"{}", b"[]")
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
+# Bidirectional-text controls (embeddings, overrides, isolates, marks): in a name shown to
+# people they reorder what is displayed ("Trojan Source"), so a display name refuses them.
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
 class InputRefused(ValueError):
     """An input failed a check; ``path`` names the field it was found in."""
 
@@ -56,6 +61,14 @@ def check_text(text: str, path: str) -> None:
     bad = forbidden_character(text)
     if bad is not None:
         raise InputRefused(path, f"contains the control character {bad}")
+
+
+def check_display_name(text: str, path: str) -> None:
+    check_text(text, path)
+    found = _BIDI.search(text)
+    if found is not None:
+        raise InputRefused(path, f"contains the bidirectional-text control "
+                                 f"U+{ord(found.group()):04X}")
 
 
 def check_depth(raw: bytes, path: str = "", *, max_depth: int = MAX_JSON_DEPTH) -> None:
