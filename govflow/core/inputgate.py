@@ -122,6 +122,11 @@ class InputGate:
             except ValueError:
                 pass  # not JSON at all: the parser behind reports it as it always has
         elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            if body_limit(request.path_info) <= settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+                # Not an upload route: keep the raw bytes (the body is small, capped above),
+                # so a view that reads request.body after the form was parsed (the KYC
+                # webhook, an idempotency fingerprint) still can.
+                request.body  # noqa: B018 (read for its side effect)
             for name, values in request.POST.lists():
                 check_text(name, name)
                 for value in values:
