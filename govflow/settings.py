@@ -119,7 +119,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # django-axes first: it refuses a locked-out account or address before any password is
 # checked (govflow.accounts.signin; docs/security.md).
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "govflow.accounts.signin.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Sign-in lockout: this many failures per account, or per address, lock it for the cool-off

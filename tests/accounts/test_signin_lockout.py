@@ -138,3 +138,8 @@ def test_a_revoked_tokens_failures_count_against_its_owner(release_manager):
     assert answers[-1] == 429
     [locked] = signin_events("signin.locked_out")
     assert locked.payload["username"] == release_manager.username
+
+
+def test_the_test_clients_login_still_works_without_a_request(release_manager):
+    # authenticate() without a request (Client.login, a shell) is not an HTTP sign-in
+    assert Client().login(username=release_manager.username, password=PASSWORD)
