@@ -8,6 +8,9 @@ class EventType(models.TextChoices):
     MEMBERSHIP_GRANTED = "membership.granted"
     TOKEN_ISSUED = "token.issued"
     TOKEN_REVOKED = "token.revoked"
+    # Sign-in lockouts (govflow.accounts.signin): console, admin and API token failures.
+    SIGNIN_LOCKED_OUT = "signin.locked_out"
+    SIGNIN_UNLOCKED = "signin.unlocked"
     SYSTEM_REGISTERED = "system.registered"
     SYSTEM_VERSION_CREATED = "system.version_created"
     POLICY_REGISTERED = "policy.registered"

@@ -8,6 +8,7 @@ and readable by screen readers. Each chart is cached by a digest of its inputs.
 from __future__ import annotations
 
 import io
+import re
 from datetime import datetime
 from typing import Any
 
@@ -35,11 +36,16 @@ MARKERS = {  # event kind: (marker, colour, label)
 }
 
 
+_SVG_STYLE = re.compile(r"<style[^>]*>.*?</style>", re.S)
+
+
 def _svg(fig) -> str:
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     text = buffer.getvalue()
-    return text[text.index("<svg"):]
+    # matplotlib's one <style> element (line joins and caps) is an inline style sheet the
+    # page's CSP refuses; console.css carries the same rule for figure.chart svg.
+    return _SVG_STYLE.sub("", text[text.index("<svg"):], count=1)
 
 
 def _cached(kind: str, inputs: dict[str, Any], draw) -> str:

@@ -41,6 +41,7 @@ from govflow.releases.services import release_set_status
 
 # A reporter's clock may run a little ahead of ours; more than this is a mistake.
 _FUTURE_SKEW = timedelta(minutes=5)
+_MAX_BACKDATE = timedelta(days=365)
 
 
 @transaction.atomic
@@ -53,6 +54,12 @@ def incident_report(*, release_id: int, severity: str, category: str, descriptio
     if detected_at > now + _FUTURE_SKEW:
         raise ValidationFailed("detected_at is in the future", detail={"fields": [
             {"path": "detected_at", "message": "must not be after now"}]})
+    if detected_at < now - _MAX_BACKDATE:
+        # The probe sent year 1. Every reporting clock is long overdue after a year, so an
+        # older awareness is a typo, and a far-past date breaks the clocks' arithmetic.
+        raise ValidationFailed("detected_at is too far in the past", detail={"fields": [
+            {"path": "detected_at",
+             "message": f"must be within {_MAX_BACKDATE.days} days before now"}]})
     source = None
     if source_id is not None:
         source = MonitoringSource.objects.filter(pk=source_id, release=release).first()
