@@ -14,3 +14,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/", include("govflow.api_urls")),
 ]
+
+# Outside /api/, a refusal or a missing page is a console page (govflow.console.views.errors).
+handler403 = "govflow.console.views.errors.handler403"
+handler404 = "govflow.console.views.errors.handler404"
