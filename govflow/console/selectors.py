@@ -7,7 +7,6 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.utils import timezone
 
 from govflow.accounts.models import OrganizationKind
 from govflow.accounts.selectors import organizations_visible_to
@@ -89,7 +88,8 @@ def _timeline(release, policy, transitions, events) -> str:
         points.append({"at": event["created_at"], "stage": stage,
                        "kind": TIMELINE_EVENTS[event["event_type"]]})
     points.sort(key=lambda p: p["at"])
-    return stage_timeline(stages=policy.stage_names, points=points, now=timezone.now())
+    return stage_timeline(stages=policy.stage_names, points=points,
+                          titles={s.name: s.title for s in policy.stages})
 
 
 def _signature_ok(signoff) -> bool:
