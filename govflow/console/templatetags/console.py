@@ -25,7 +25,7 @@ _LINKS = {
     "certificates": lambda i: reverse("console:oversight") + f"#certificate-{i}",
 }
 _NONE = mark_safe('<span class="muted">none</span>')
-_DEPTH = 4  # deeper evidence is shown as compact JSON: a gate's evidence is shallow
+_DEPTH = 6  # deeper evidence is shown as compact JSON: a gate's evidence is shallow
 
 
 def _label(key: str) -> str:
