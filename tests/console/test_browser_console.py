@@ -10,6 +10,7 @@ they show the console as it is."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -17,31 +18,16 @@ from govflow.audit.log import checkpoint_create
 from govflow.oversight.services import hold_statement
 from tests.auditing.conftest import make_world
 from tests.auditing.support import conclude, file
-from tests.console.test_browser import ARGS, CHROMIUM, PASSWORD
+from tests.console.conftest import CHROMIUM, PASSWORD
 from tests.oversight.support import sign, with_key
 
-SHOTS = __import__("pathlib").Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's Chromium at "
                        "/usr/bin/chromium (apt-get install chromium; make chromium)"),
 ]
-
-
-@pytest.fixture
-def server(live_db, request):
-    return request.getfixturevalue("live_server")
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _signed_in(browser, server, username):
