@@ -97,10 +97,13 @@ def stage_timeline(*, stages: list[str], points: list[dict[str, Any]],
         ys = [index.get(p["stage"], 0) for p in moves]
         if xs:
             ax.step(xs, ys, where="post", color="#555", linewidth=1.6, zorder=1)
-            ax.annotate("still here", xy=(1.0, ys[-1]), xycoords=("axes fraction", "data"),
-                        xytext=(xs[-1], ys[-1]), textcoords="data", color="#555",
-                        va="center", ha="left", fontsize=8,
-                        arrowprops={"arrowstyle": "->", "color": "#555"})
+            # the release is still at its last stage: an arrow to the right edge, and
+            # no "now" on the axis (the chart would change with the clock)
+            ax.annotate("", xy=(1.0, ys[-1]), xycoords=("axes fraction", "data"),
+                        xytext=(xs[-1], ys[-1]), textcoords="data",
+                        arrowprops={"arrowstyle": "->", "color": "#999"})
+            ax.text(1.0, ys[-1] + 0.18, "still here ", transform=ax.get_yaxis_transform(),
+                    ha="right", va="bottom", fontsize=8, color="#555")
         seen = set()
         for p, dx in zip(points, _spread(points, index), strict=True):
             marker, colour, label = MARKERS.get(p["kind"], ("o", "#333", p["kind"]))

@@ -74,7 +74,7 @@ def run_view(run, gates: list[dict[str, Any]], method: str = "clopper_pearson"
                            "lower": lower, "upper": upper, "k": m["k"], "n": m["n"]})
         if not points:
             continue
-        name = f"{HEADERS[metric]} ({metric})"
+        name = f"{HEADERS[metric]} · {metric}"
         svg = charts.rate_intervals(cells=points, metric=name, threshold=threshold,
                                     confidence=confidence, method=method)
         view["charts"].append({"metric": metric, "title": name, "svg": svg,
@@ -82,5 +82,6 @@ def run_view(run, gates: list[dict[str, Any]], method: str = "clopper_pearson"
     return view
 
 
-def headers() -> list[str]:
-    return [f"{HEADERS[m]} ({m})" for m in METRICS]
+def headers() -> list[dict[str, str]]:
+    """Column heads: the metric's one name, and its id as the API and policies spell it."""
+    return [{"name": HEADERS[m], "id": m} for m in METRICS]
