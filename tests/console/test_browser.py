@@ -1,5 +1,6 @@
 """The console in a real browser: Playwright driving Debian's Chromium against a live
-server. Screenshots of the main pages go to artifacts/screenshots/ (not committed)."""
+server. Screenshots of these pages go to artifacts/screenshots/ (not committed); those of the
+console at a glance go to docs/screenshots/ (test_browser_console.py)."""
 
 from __future__ import annotations
 
