@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: run test install lint migrate demo serve worker clean chromium browser-test
+.PHONY: run test install lint migrate demo demo-reset serve worker clean chromium browser-test docs
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,20 @@ run: install
 	test -f var/witness.key || $(PY) -m govflow.witness keygen --name demo.govflow/witness --out var/witness.key >/dev/null
 	echo "http://127.0.0.1:7380 $$($(PY) -m govflow.witness vkey --key var/witness.key)" > var/witnesses.txt
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PORT=$(PORT) $(VENV)/bin/honcho -f Procfile.dev start
+
+## make demo-reset: start the demo over (the embedded SQLite database, its media and broker
+## files; keys in var/ are kept). Stop `make run` first. PostgreSQL: drop and create the
+## database instead (its audit log is append-only by design: nothing deletes it).
+VAR ?= var
+demo-reset: install
+	@if [ -n "$$DATABASE_URL" ]; then echo "demo-reset: DATABASE_URL is set; drop and create that database instead (dropdb; createdb), then make run" >&2; exit 1; fi
+	rm -rf $(VAR)/govflow.sqlite3 $(VAR)/media $(VAR)/broker $(VAR)/celerybeat-schedule* $(VAR)/cache
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py demo
+
+## make docs: regenerate the reference pages under docs/reference/ from the code
+docs: install
+	$(PY) manage.py docs_reference
 
 ## make test: install, then ruff, mypy (config in pyproject.toml) and pytest
 ## (DATABASE_URL / CELERY_BROKER_URL select real services)

@@ -1,7 +1,7 @@
 """Funnel rates with Wilson and exact Clopper–Pearson intervals, and judge–rule Cohen's kappa.
 
 Standard library only. A gate reads the *upper* bound of the worst cell: auditors care about the
-worst plausible rate, not the average (MISSION.md).
+worst plausible rate, not the average (docs/background.md).
 """
 
 from __future__ import annotations

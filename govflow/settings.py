@@ -78,6 +78,8 @@ MIDDLEWARE = [
     # Adds a `receipt` to API writes that recorded audit events (govflow.audit.receipts).
     "govflow.audit.receipts.ReceiptMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # 403/404 outside /api/ as console pages, also with DEBUG on (no URL-pattern listing)
+    "govflow.console.views.errors.ConsoleErrorPages",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into its 429 answer.
     "axes.middleware.AxesMiddleware",

@@ -29,3 +29,7 @@ if settings.GOVFLOW_API_DOCS_PUBLIC:
 urlpatterns += [
     path("api/", include("govflow.api_urls")),
 ]
+
+# Outside /api/, a refusal or a missing page is a console page (govflow.console.views.errors).
+handler403 = "govflow.console.views.errors.handler403"
+handler404 = "govflow.console.views.errors.handler404"

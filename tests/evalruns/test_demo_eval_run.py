@@ -28,7 +28,7 @@ def demo() -> str:
 def test_the_demo_release_entered_the_audit_through_a_simulated_eval_run():
     output = demo()
 
-    in_audit = Release.objects.get(title="Frontier-7 v1 (in audit)")
+    in_audit = Release.objects.get(title="Frontier-7 v1")
     [run] = EvalRun.objects.filter(release=in_audit)
     assert run.status == "completed"
     assert run.summary["simulated"] is True
