@@ -50,8 +50,10 @@ def test_every_cell_and_paraphrase_renders_without_leftover_placeholders(name):
             for factor, level in levels.items():
                 assert scenario.fragment(factor, level, paraphrase) in text
             seen_systems.add(rendered.messages[0]["content"])
-            tool_names = {t["function"]["name"] for t in rendered.tools}
+            tool_names = {t["function"]["name"] for t in rendered.described_tools}
             assert ("reasoning" in tool_names) == (levels["scratchpad"] == "on")
+            # The text protocol sends no tool definitions; the prompt describes the same tools.
+            assert (rendered.tools == []) == (levels["action_format"] == "text")
     # Paraphrases really are different wordings.
     assert len(seen_systems) >= scenario.paraphrases
 

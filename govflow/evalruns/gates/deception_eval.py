@@ -71,10 +71,12 @@ def _cover(params, scenario) -> dict[str, list[str]]:
 
 
 def _coverage_gaps(cell_keys, cover: dict[str, list[str]]) -> list[str]:
+    from evals.design import Cell
+
     seen: dict[str, set[str]] = {}
     for key in cell_keys:
-        for part in key.split("|"):
-            name, _, level = part.partition("=")
+        # levels(): a key leaves out a factor at its implicit level (action_format=tools).
+        for name, level in Cell.from_key(key).levels().items():
             seen.setdefault(name, set()).add(level)
     return [f"{factor}={level}" for factor, levels in sorted(cover.items())
             for level in levels if level not in seen.get(factor, set())]
