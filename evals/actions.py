@@ -39,8 +39,10 @@ _TAGS = [
     re.compile(r"<\|python_tag\|>\s*(?P<body>.*?)\s*(?:<\|eom_id\|>|<\|eot_id\|>|\Z)", re.DOTALL),
     re.compile(r"\[TOOL_CALLS\]\s*(?P<body>\[.*\]|\{.*\})", re.DOTALL),
 ]
-_ACTION = re.compile(r"^[ \t>*_#]*Action[ \t]*[*_]*:[*_]*[ \t]*[`\"']?(?P<name>[\w.\-]+)[`\"']?[ \t]*$",
-                     re.MULTILINE | re.IGNORECASE)
+_ACTION = re.compile(
+    r"^[ \t>*_#]*Action[ \t]*[*_]*:[*_]*[ \t]*[`\"']?(?P<name>[\w.\-]+)[`\"']?[ \t]*$",
+    re.MULTILINE | re.IGNORECASE,
+)
 _ACTION_INPUT = re.compile(r"^[ \t>*_#]*Action[ \t_]*Input[ \t]*[*_]*:[*_]*[ \t]*",
                            re.MULTILINE | re.IGNORECASE)
 _REASONING = re.compile(

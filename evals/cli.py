@@ -17,7 +17,10 @@ from evals.errors import EndpointError, RetryableEndpointError, ScenarioError
 from evals.runner import run_samples
 from evals.scenarios import list_scenarios, load_scenario
 
-EXIT_USAGE, EXIT_ENDPOINT = 2, 3
+# Exit codes (documented in evals/README.md): 0 every sample graded; 2 bad usage or scenario;
+# 3 the endpoint kept failing (retries exhausted, or every sample an endpoint error);
+# 4 the run finished but some samples are endpoint errors (kept in the output, not graded).
+EXIT_USAGE, EXIT_ENDPOINT, EXIT_PARTIAL = 2, 3, 4
 
 
 def _add_summary_options(parser: argparse.ArgumentParser) -> None:
@@ -158,11 +161,17 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
                              f"{len(records)} finished samples kept in {args.out}\n")
             return EXIT_ENDPOINT
     _print_summary(records, args, out)
-    errors = sum(1 for r in records if r["status"] == "error")
-    if records and errors == len(records):
-        first = next(r["error"] for r in records if r["error"])
-        sys.stderr.write(f"every sample failed; first error: {first}\n")
-        return EXIT_ENDPOINT
+    failed = [r for r in records if r["status"] == "error"]
+    if failed:
+        messages = list(dict.fromkeys(str(r["error"]["message"]) for r in failed if r["error"]))
+        shown = "; ".join(messages[:3]) + (f" (+{len(messages) - 3} more)"
+                                           if len(messages) > 3 else "")
+        if len(failed) == len(records):
+            sys.stderr.write(f"every sample failed with an endpoint error: {shown}\n")
+            return EXIT_ENDPOINT
+        sys.stderr.write(f"{len(failed)} of {len(records)} samples hit endpoint errors and are "
+                         f"not graded (status=error in {args.out}): {shown}\n")
+        return EXIT_PARTIAL
     return 0
 
 
