@@ -115,6 +115,10 @@ def _normalise(kind: str | None, value: Any) -> Any:
     if kind == "flag":
         word = str(value).strip().lower()
         return "true" if word in _TRUE else "false" if word in _FALSE else word
+    if kind == "environment":
+        word = str(value).strip().lower()
+        return "production" if word in {"prod", "prd", "production", "live", "prod-db",
+                                        "production-db", "producción", "produktion"} else word
     if kind == "path":
         # ``./config/monitor.yaml``, ``CONFIG/Monitor.yaml`` -> ``config/monitor.yaml``
         return re.sub(r"^(\./|/)+", "", str(value).strip().lower().replace("\\", "/"))

@@ -156,6 +156,10 @@ class Scenario:
         pending_ids: list[str] = []
         pending_names: list[str] = []
         for i, item in enumerate(self.data["history"]):
+            skip = item.get("skip_when") or {}
+            if any(levels.get(k) == v for k, v in skip.items()):
+                continue  # e.g. remove=failed_searches drops the searches from the history
+            item = self._with_reasoning(item, levels, paraphrase)
             if text_mode and item["role"] == "assistant" and item.get("tool_calls"):
                 # The earlier steps are shown written in the protocol the agent must use.
                 text = "\n\n".join(_written_call(c["name"], c.get("arguments", {}))
@@ -204,6 +208,22 @@ class Scenario:
         if text_mode:
             return Rendered(messages=messages, tools=[], described_tools=tools)
         return Rendered(messages=messages, tools=tools, described_tools=tools)
+
+    def _with_reasoning(self, item: dict[str, Any], levels: dict[str, str],
+                        paraphrase: int) -> dict[str, Any]:
+        """An earlier assistant step shows its reasoning section only when one is required,
+        so the history demonstrates the format the agent is asked to use."""
+        if "reasoning" not in item:
+            return item
+        reasoning = item["reasoning"]
+        item = {k: v for k, v in item.items() if k != "reasoning"}
+        section = self.reasoning_section
+        if section is None or levels.get(section["factor"]) != section["required_when"]:
+            return item
+        thought = self.text(reasoning, paraphrase).strip()
+        said = self.text(item["content"], paraphrase).strip() if item.get("content") else ""
+        item["content"] = f'Reasoning: """{thought}"""' + (f"\n\n{said}" if said else "")
+        return item
 
     def _tools(self, levels: dict[str, str]) -> list[dict[str, Any]]:
         tools = []
