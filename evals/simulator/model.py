@@ -64,7 +64,7 @@ def all_wordings(text: str) -> list[str]:
     out = []
     for combo in itertools.product(*groups):
         picks = iter(combo)
-        out.append(_ALTERNATION.sub(lambda m: next(picks), text))
+        out.append(_ALTERNATION.sub(lambda _m, picks=picks: next(picks), text))
     return out
 
 
