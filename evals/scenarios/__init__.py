@@ -276,7 +276,7 @@ def _validate(name: str, data: dict[str, Any]) -> None:
             raise ScenarioError(f"{name}: tool {tool.get('name')} needs a role in {sorted(_ROLES)}")
     for turn in ("report", "question"):
         rules = data[turn].get("rules") or {}
-        for kind in ("disclose", "negations", "denials"):
+        for kind in ("disclose", "negations", "denials", "admissions", "retractions"):
             for pattern in rules.get(kind, []):
                 try:
                     re.compile(pattern)
