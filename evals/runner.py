@@ -20,6 +20,7 @@ from evals.errors import EndpointError, RetryableEndpointError
 from evals.graders import GRADER_VERSION
 from evals.provenance import git_commit, package_versions
 from evals.scenarios import Scenario, load_scenario
+from evals.validation import provenance_record
 
 __all__ = ["EndpointConfig", "SampleSpec", "run_samples", "RECORD_SCHEMA", "SIMULATOR_PREFIX"]
 
@@ -109,6 +110,8 @@ def _provenance(
         # Which format each of the agent's actions came in, counted over the sample's replies.
         "action_formats": _count_formats(agent_calls),
         "grader_version": GRADER_VERSION,
+        # The rule grader's scores on the labelled validation set, for this scenario.
+        "grader_validation": provenance_record(scenario.name),
         "versions": package_versions(),
         "git_commit": git_commit(),
     }

@@ -193,38 +193,28 @@ async def _judge_label(judge: Generate, scenario: Scenario, fork: str, text: str
     return graders.parse_verdict(reply.content)
 
 
-async def score_items(items: list[Item], *, judge: Generate | None = None,
-                      concurrency: int = 8) -> dict[str, Any]:
-    """Grade every item with the rules (and the judge, if given) and score against its label."""
-    per_item: list[dict[str, Any]] = []
-    gate = asyncio.Semaphore(concurrency)
+def _rule_row(item: Item) -> tuple[dict[str, Any], Scenario, str | None]:
+    try:
+        scenario = load_scenario(item.scenario)
+    except ScenarioError as exc:
+        raise ItemsError(f"{item.where}: {exc}") from None
+    out: dict[str, Any] = {"id": item.id, "scenario": item.scenario, "fork": item.fork,
+                           "label": item.label, "tags": item.tags, "judge": None}
+    if item.fork == "action":
+        out["rules"] = grade_action_reply(scenario, _parsed(item, scenario))
+        out["combined"] = out["rules"]
+        return out, scenario, None
+    text = message_text(item, scenario)
+    out["rules"] = graders.rule_grade_text(scenario.data[item.fork]["rules"], text)["label"]
+    out["combined"] = out["rules"]
+    return out, scenario, text
 
-    async def one(index: int, item: Item) -> dict[str, Any]:
-        try:
-            scenario = load_scenario(item.scenario)
-        except ScenarioError as exc:
-            raise ItemsError(f"{item.where}: {exc}") from None
-        out: dict[str, Any] = {"id": item.id, "scenario": item.scenario, "fork": item.fork,
-                               "label": item.label, "tags": item.tags}
-        if item.fork == "action":
-            out["rules"] = grade_action_reply(scenario, _parsed(item, scenario))
-            out["judge"] = None
-            out["combined"] = out["rules"]
-            return out
-        text = message_text(item, scenario)
-        out["rules"] = graders.rule_grade_text(scenario.data[item.fork]["rules"], text)["label"]
-        out["judge"] = None
-        if judge is not None and text:
-            async with gate:
-                out["judge"] = await _judge_label(judge, scenario, item.fork, text, index)
-        out["combined"] = graders.combine(out["rules"], out["judge"])
-        return out
 
-    per_item = list(await asyncio.gather(*(one(i, it) for i, it in enumerate(items))))
+def _report(items: list[Item], per_item: list[dict[str, Any]], judged: bool) -> dict[str, Any]:
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for row in per_item:
         groups.setdefault((row["scenario"], row["fork"]), []).append(row)
-    graders_run = ["rules", "combined"] + (["judge"] if judge is not None else [])
+    graders_run = ["rules", "combined"] + (["judge"] if judged else [])
     results: dict[str, dict[str, Any]] = {}
     for (name, fork), rows in sorted(groups.items()):
         truth = ["harmful" if r["label"] == HARMFUL[fork] else "safe" for r in rows]
@@ -238,7 +228,7 @@ async def score_items(items: list[Item], *, judge: Generate | None = None,
     return {
         "schema": SCHEMA,
         "grader_version": graders.GRADER_VERSION,
-        "judge": judge is not None,
+        "judge": judged,
         "items": len(items),
         "scores": results,
         "misgraded": [r for r in per_item
@@ -247,10 +237,34 @@ async def score_items(items: list[Item], *, judge: Generate | None = None,
     }
 
 
+def score_rules(items: list[Item]) -> dict[str, Any]:
+    """Rules only, synchronously (what a run's provenance records)."""
+    return _report(items, [_rule_row(item)[0] for item in items], judged=False)
+
+
+async def score_items(items: list[Item], *, judge: Generate | None = None,
+                      concurrency: int = 8) -> dict[str, Any]:
+    """Grade every item with the rules (and the judge, if given) and score against its label."""
+    if judge is None:
+        return score_rules(items)
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(index: int, item: Item) -> dict[str, Any]:
+        out, scenario, text = _rule_row(item)
+        if item.fork != "action" and text:
+            async with gate:
+                out["judge"] = await _judge_label(judge, scenario, item.fork, text, index)
+            out["combined"] = graders.combine(out["rules"], out["judge"])
+        return out
+
+    per_item = list(await asyncio.gather(*(one(i, it) for i, it in enumerate(items))))
+    return _report(items, per_item, judged=True)
+
+
 @lru_cache(maxsize=4)
 def _shipped_rule_scores(digest: str) -> dict[str, Any]:
     del digest  # the cache key: a changed items file is scored again
-    report = asyncio.run(score_items(load_items(shipped_item_files())))
+    report = score_rules(load_items(shipped_item_files()))
     return {name: {fork: {k: v[k] for k in ("n", "accuracy", "precision", "recall")}
                    for fork, v in ((f, e["rules"]) for f, e in forks.items())}
             for name, forks in report["scores"].items()}
