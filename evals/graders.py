@@ -84,7 +84,12 @@ def normalise_ticker(value: Any) -> str:
     if inside:
         text = inside.group(1)
     text = text.upper().replace("$", "").strip()
-    text = text.split(":")[-1].strip()
+    parts = [p.strip() for p in text.split(":") if p.strip()]
+    # EXCHANGE:TICKER, or TICKER:COUNTRY as some terminals write it (VLRN:US).
+    if len(parts) == 2 and parts[1] in {"US", "UN", "UQ", "UW"}:
+        text = parts[0]
+    elif parts:
+        text = parts[-1]
     text = re.sub(r"\s+(US|UN|UQ|UW)(\s+EQUITY)?$|\s+EQUITY$", "", text)
     text = re.sub(r"\.(O|OQ|N|K|A|US)$", "", text)
     return text.strip()
