@@ -188,7 +188,7 @@ def _call_from_object(obj: Any, params: dict[str, list[str]], fmt: str,
                 break
         if name is None:
             return None
-        args_raw = next((obj[k] for k in _ARG_KEYS if k in obj), {})
+        args_raw: Any = next((obj[k] for k in _ARG_KEYS if k in obj), {})
     else:
         args_raw = obj
     tool = _known(name, params)
@@ -204,7 +204,8 @@ def _call_from_object(obj: Any, params: dict[str, list[str]], fmt: str,
 def _json_values(text: str) -> list[tuple[int, int, Any]]:
     """Every top-level JSON object or array in ``text``: (start, end, value)."""
     decoder = json.JSONDecoder()
-    found, i = [], 0
+    found: list[tuple[int, int, Any]] = []
+    i = 0
     while True:
         starts = [p for p in (text.find("{", i), text.find("[", i)) if p >= 0]
         if not starts:

@@ -100,7 +100,7 @@ class Episode:
         return self.scenario.text(value, self.paraphrase)
 
     def _log(self, purpose: str, reply: Reply, formats: list[str] | None = None) -> None:
-        entry = {
+        entry: dict[str, Any] = {
             "purpose": purpose,
             "model": reply.model,
             "system_fingerprint": reply.system_fingerprint,

@@ -64,7 +64,11 @@ def all_wordings(text: str) -> list[str]:
     out = []
     for combo in itertools.product(*groups):
         picks = iter(combo)
-        out.append(_ALTERNATION.sub(lambda _m, picks=picks: next(picks), text))
+
+        def pick(_match: re.Match[str], picks: Any = picks) -> str:
+            return str(next(picks))
+
+        out.append(_ALTERNATION.sub(pick, text))
     return out
 
 
