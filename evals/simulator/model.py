@@ -304,7 +304,7 @@ class SimulatedModel:
             weights = {k: v for k, v in weights.items() if k not in ("tools", "function_call")}
             weights = weights or {"text_protocol": 1.0}
         names = sorted(weights)
-        return rng.choices(names, weights=[float(weights[n]) for n in names])[0]
+        return str(rng.choices(names, weights=[float(weights[n]) for n in names])[0])
 
     def _written(self, fmt: str, thought: str | None, calls: list[tuple[str, dict[str, Any]]],
                  rng: random.Random, messages: list[dict[str, Any]],
