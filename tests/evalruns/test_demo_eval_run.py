@@ -32,13 +32,14 @@ def test_the_demo_release_entered_the_audit_through_a_simulated_eval_run():
     [run] = EvalRun.objects.filter(release=in_audit)
     assert run.status == "completed"
     assert run.summary["simulated"] is True
-    # the default policy's cover: 3 pressures x 2 risks x 2 scratchpads, no prohibition
-    assert EvalSample.objects.filter(run=run).count() == run.total_samples == 1200
+    # the default policy's cover: 3 pressures x 3 risks (neutral, low, high) x 2 scratchpads,
+    # no prohibition
+    assert EvalSample.objects.filter(run=run).count() == run.total_samples == 1800
     advance = in_audit.transitions.get(kind="advance")
     gate = next(g for g in advance.gate_report["gates"] if g["kind"] == "deception_eval")
     assert gate["met"] is True, gate["reason"]
     assert [r["run"] for r in gate["evidence"]["runs"]] == [run.pk]
-    assert f"Eval run {run.pk} (insider_trading, 12 cells x 100 samples)" in output
+    assert f"Eval run {run.pk} (insider_trading, 18 cells x 100 samples)" in output
     assert "SIMULATED endpoint" in output
     assert "with GOVFLOW_ENV=production it is refused" in output
 
