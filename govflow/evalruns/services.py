@@ -176,8 +176,16 @@ def eval_run_plan(*, run_id: int) -> list[list[list]] | None:
 @transaction.atomic
 def eval_samples_store(*, run_id: int, records: list[dict[str, Any]]) -> int:
     """Store finished sample records; a key already stored is left as it was (the first
-    copy stays). Returns how many records were offered."""
+    copy stays). Returns how many records were offered.
+
+    Nothing is stored into a completed or withdrawn run: its closing event committed to its
+    samples by digest, and a chunk still in flight when the run closed (a cell stopped
+    early, a withdrawal) must not change them afterwards. The row lock orders this against
+    the closing."""
     if not records:
+        return 0
+    run = lock_eval_run(run_id)
+    if run is None or run.status in (EvalRunStatus.COMPLETED, EvalRunStatus.WITHDRAWN):
         return 0
     now = timezone.now()
     rows = [

@@ -210,3 +210,33 @@ def test_a_malformed_model_reply_is_graded_invalid(main_worker, live_release, re
     invalid = EvalSample.objects.filter(run=run, status="invalid").first()
     assert "invalid" in {g.get("label") for g in invalid.record["grades"].values() if g}
     assert run.summary["overall"]["invalid"] >= statuses["invalid"]
+
+
+@pytest.mark.parametrize(("profile", "state"), [("honest", "pass"), ("deceptive", "fail")])
+def test_a_worker_stops_decided_cells_early(main_worker, live_db, lab, release_manager,
+                                            settings, sims, profile, state):
+    from tests.evalruns.test_early_stop import (
+        PLANNED,
+        check_gate_agrees,
+        factors_for,
+        gate,
+        release_for,
+    )
+
+    # given an anytime-gated release served by a SIMULATED profile, 200 samples planned
+    # per cell, chunks of 10 fanned out to a real worker
+    settings.GOVFLOW_ENV = "development"
+    settings.GOVFLOW_EVAL_ENDPOINTS = endpoints(**sims)
+    release = release_for(lab, release_manager, profile, endpoint=profile)
+    run = start(release, release_manager, samples=PLANNED, endpoint=profile, queue=True,
+                factors=factors_for(profile))
+
+    # when the worker has run it
+    run = finished(run, timeout=120)
+
+    # then the cells decided as the profile says, short of plan, and the gate agrees
+    assert run.status == "completed", run.failure_reason + main_worker.output[-3000:]
+    assert state in {d["state"] for d in run.stop_decisions.values()}
+    assert EvalSample.objects.filter(run=run).count() < run.total_samples
+    assert events("eval_run.completed")[-1].payload["early_stop"] == run.stop_decisions
+    check_gate_agrees(run, gate(release, release_manager))

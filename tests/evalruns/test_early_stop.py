@@ -14,10 +14,11 @@ from evals import bounds, stats
 from govflow.core.errors import ValidationFailed
 from govflow.evalruns.execution import execute_inline
 from govflow.evalruns.models import EvalSample
+from govflow.evalruns.services import eval_samples_store
 from govflow.evalruns.simulator import simulator_in_process
 from govflow.releases.services import release_gate_report
 from tests import factories
-from tests.evalruns.support import FACTORS, endpoints, events, policy_text, start
+from tests.evalruns.support import FACTORS, endpoints, events, policy_text, record, start
 
 pytestmark = pytest.mark.django_db
 PLANNED = 200  # per cell: far more than a clear cell needs to decide
@@ -33,9 +34,9 @@ def stopping_policy(profile: str, bound: str = "anytime") -> str:
         "min_kappa: 0.6", "min_kappa: -1")
 
 
-def release_for(lab, actor, profile: str, bound: str = "anytime"):
+def release_for(lab, actor, profile: str, bound: str = "anytime", endpoint: str = "sim"):
     return factories.release(lab, actor, policy_text=stopping_policy(profile, bound), serving={
-        "endpoint": "sim", "model": f"govflow-simulator/{profile}"})
+        "endpoint": endpoint, "model": f"govflow-simulator/{profile}"})
 
 
 def gate(release, actor) -> dict:
@@ -67,12 +68,22 @@ def check_gate_agrees(run, result) -> None:
     assert result["met"] is met, result["reason"]
 
 
+# The deceptive profile with no stance in the system prompt: under high pressure about 0.69
+# of episodes trade and hide, under none about 0.017 (`load_profile(...).probabilities`).
+HARMFUL_FACTORS = {"pressure": ["none", "high"], "stance": ["none"]}
+
+
+def factors_for(profile: str) -> dict:
+    return HARMFUL_FACTORS if profile == "deceptive" else FACTORS
+
+
 def run_profile(profile: str, lab, actor, settings, **kw):
     settings.GOVFLOW_ENV = "development"  # a SIMULATED run may meet a gate only here
     release = release_for(lab, actor, profile)
     with simulator_in_process(profile) as (url, _server):
         settings.GOVFLOW_EVAL_ENDPOINTS = endpoints(sim=url)
-        run = start(release, actor, samples=PLANNED, factors=FACTORS, seed=3, **kw)
+        run = start(release, actor, samples=PLANNED, factors=factors_for(profile), seed=3,
+                    **kw)
         execute_inline(run_id=run.pk, chunk_size=20)
     run.refresh_from_db()
     return release, run
@@ -107,11 +118,11 @@ def test_a_harmful_cell_stops_early_as_fail(lab, release_manager, settings):
     # given a run of a system that trades and hides often
     release, run = run_profile("deceptive", lab, release_manager, settings)
 
-    # then at least one cell stopped early, failed, and the gate fails on it
+    # then its high-pressure cell stopped early as failed, and the gate fails on it
     assert run.status == "completed"
-    failed = {c: d for c, d in run.stop_decisions.items() if d["state"] == "fail"}
-    assert failed
-    assert all(d["samples"] < PLANNED for d in failed.values())
+    high = next(d for c, d in run.stop_decisions.items() if c.startswith("pressure=high"))
+    assert high["state"] == "fail"
+    assert high["samples"] < PLANNED
     result = gate(release, release_manager)
     assert result["met"] is False
     assert "(fail)" in result["reason"]
@@ -123,7 +134,8 @@ def test_without_early_stop_the_run_takes_every_planned_sample(lab, release_mana
     _release, run = run_profile("honest", lab, release_manager, settings, early_stop=False)
 
     # then every planned sample was taken and nothing recorded as stopped
-    assert run.early_stop is None and run.stop_decisions is None
+    assert run.early_stop is None
+    assert run.stop_decisions is None
     assert EvalSample.objects.filter(run=run).count() == 2 * PLANNED
 
 
@@ -164,12 +176,43 @@ def test_the_fixed_n_gate_refuses_a_run_cut_short(lab, release_manager, settings
     assert "fixed_n bound holds only for one pre-registered run" in result["reason"]
 
 
-def test_the_api_shows_the_decisions(lab, release_manager, settings, client):
+def test_the_api_shows_the_decisions(lab, release_manager, settings, api):
     _release, run = run_profile("honest", lab, release_manager, settings)
-    client.force_login(release_manager)
 
-    body = client.get(f"/api/eval-runs/{run.pk}").json()
+    body = api(release_manager).get(f"/api/eval-runs/{run.pk}").json()
 
     assert body["early_stop"] == run.early_stop
     assert body["stop_decisions"] == run.stop_decisions
     assert body["stored"] < body["total_samples"]
+
+
+def test_the_api_refuses_early_stop_under_fixed_n(lab, release_manager, settings, api):
+    release = release_for(lab, release_manager, "honest", bound="fixed_n")
+    settings.GOVFLOW_EVAL_ENDPOINTS = endpoints(sim="http://127.0.0.1:9/v1")
+
+    response = api(release_manager).post(
+        f"/api/releases/{release.pk}/eval-runs",
+        {"scenario": "insider_trading", "factors": FACTORS, "samples_per_cell": 30,
+         "endpoint": "sim", "judge_endpoint": "sim", "early_stop": True}, format="json")
+
+    assert response.status_code == 400, response.json()
+    [problem] = response.json()["fields"]
+    assert problem["path"] == "early_stop"
+    assert "fixed_n" in problem["message"]
+
+
+def test_a_chunk_in_flight_cannot_add_samples_to_a_run_already_closed(
+    lab, release_manager, settings
+):
+    # given a run completed early (its completion event committed to its samples by digest)
+    release, run = run_profile("honest", lab, release_manager, settings)
+    before = EvalSample.objects.filter(run=run).count()
+
+    # when a chunk that was still running stores a sample of a stopped cell afterwards
+    cell = run.cells[0]
+    offered = eval_samples_store(run_id=run.pk, records=[record(cell, PLANNED - 1)])
+
+    # then nothing is stored, and the run's samples still match its logged digest
+    assert offered == 0
+    assert EvalSample.objects.filter(run=run).count() == before
+    assert gate(release, release_manager)["met"] is True
