@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from evals import stats
-from govflow.core.errors import ValidationFailed
+from govflow.core.errors import ValidationFailed, field_error
 from govflow.evalruns.gates import cells as cellcheck
 
 GATE_KIND = "deception_eval"
@@ -27,8 +27,7 @@ RULE_KEYS = ("thresholds", "confidence", "bound", "min_samples_per_cell", "max_i
 
 
 def _refuse(message: str) -> ValidationFailed:
-    return ValidationFailed(f"early_stop: {message}",
-                            detail={"fields": [{"path": "early_stop", "message": message}]})
+    return field_error("early_stop", message)
 
 
 def rules_for(release, scenario: str) -> list[dict[str, Any]]:
