@@ -203,7 +203,8 @@ def evaluate(params, ctx) -> GateResult:
             problems.append(f"run {run['run']} called endpoint {run['endpoint']!r}, not "
                             f"{serving['endpoint']!r} the manifest declares")
     if params["bound"] == "fixed_n" and (len(pool.runs) != 1 or any(
-            r.get("closed_by") != "eval_run.completed" for r in pool.runs)):
+            r.get("closed_by") != "eval_run.completed" or r["stored"] != r["planned"]
+            for r in pool.runs)):
         problems.append(f"the fixed_n bound holds only for one pre-registered run read at its "
                         f"planned size; {len(pool.runs)} run(s) are registered ({run_ids}): "
                         "use bound: anytime")
