@@ -9,11 +9,9 @@ import re
 import pytest
 
 from govflow.oversight.models import RegulatoryHold
-from tests.console.test_browser import (  # noqa: F401 (fixtures)
+from tests.console.test_browser import (  # noqa: F401 (fixture)
     CHROMIUM,
     _page,
-    browser,
-    server,
     world,
 )
 
