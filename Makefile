@@ -48,12 +48,15 @@ test: install chromium
 	$(PY) -m pytest
 
 ## make chromium: Debian's Chromium for the console's browser tests (Playwright drives it;
-## no browser is downloaded). Needs root and apt; elsewhere the browser tests skip.
+## no browser is downloaded), and Pango, which WeasyPrint needs to render the release
+## dossier as PDF. Needs root and apt; elsewhere the browser tests skip.
 chromium:
-	@if [ -x /usr/bin/chromium ]; then echo "chromium: $$(/usr/bin/chromium --version 2>/dev/null)"; \
+	@if [ -x /usr/bin/chromium ] && ldconfig -p | grep -q libpangoft2-1.0; then \
+		echo "chromium: $$(/usr/bin/chromium --version 2>/dev/null); pango: present"; \
 	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
-	else echo "chromium: not installed and cannot install (no root/apt): browser tests will skip"; fi
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			chromium libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; \
+	else echo "chromium/pango: not installed and cannot install (no root/apt): browser and PDF tests will fail or skip"; fi
 
 ## make browser-test: only the Playwright tests of the console, against a live server
 browser-test: install chromium
