@@ -138,6 +138,9 @@ class ReceiptMiddleware:
         body["receipt"] = receipt_for(committed[-1])
         if len(committed) > 1:
             body["receipts"] = [receipt_for(e) for e in committed]
-        response.content = json.dumps(body).encode("utf-8")
+        # Written as DRF's JSONRenderer writes (compact, UTF-8), so a response reads the same
+        # with or without its receipt.
+        response.content = json.dumps(body, ensure_ascii=False,
+                                      separators=(",", ":")).encode("utf-8")
         if response.has_header("Content-Length"):
             response["Content-Length"] = str(len(response.content))
