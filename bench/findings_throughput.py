@@ -85,9 +85,11 @@ def _setup_world(auditors: int, findings: int) -> tuple[int, list[tuple[str, lis
         token_issue,
         user_create,
     )
-    from govflow.auditing import services, statements
-    from govflow.auditing.signed import verify_signed
+    from govflow.auditing import predicates as statements
+    from govflow.auditing import services
+    from govflow.auditing.acts import CERTIFICATE_ISSUE
     from govflow.client import signing
+    from govflow.keys.acts import act_perform
     from govflow.keys.services import key_register
     from govflow.policy.services import policy_register
     from govflow.releases.services import release_advance, release_open
@@ -120,9 +122,7 @@ def _setup_world(auditors: int, findings: int) -> tuple[int, list[tuple[str, lis
     certificate = statements.build_certificate(
         auditor=firm.slug, risk_areas=["deception"], access_levels=["black_box"],
         valid_from=now.isoformat(), valid_until=(now + timedelta(days=30)).isoformat())
-    services.certificate_issue(actor=rita, verified=verify_signed(
-        envelope=signing.sign(certificate, rita_key), actor=rita, now=now,
-        parse=statements.parse_certificate))
+    act_perform(CERTIFICATE_ISSUE, envelope=signing.sign(certificate, rita_key), actor=rita)
     release_json = {"id": release.pk, "system": version.system_id,
                     "system_version_number": version.number,
                     "manifest_digest": version.manifest_digest}

@@ -169,6 +169,9 @@ LOGIN_REDIRECT_URL = "console:releases"
 LOGOUT_REDIRECT_URL = "console:login"
 
 GOVFLOW_TOKEN_TTL_DAYS = env_int("GOVFLOW_TOKEN_TTL_DAYS", 90, minimum=1)
+# How long a server-issued sign-off nonce may wait for its signed statement (seconds).
+GOVFLOW_SIGNOFF_NONCE_TTL_SECONDS = env_int("GOVFLOW_SIGNOFF_NONCE_TTL_SECONDS", 3600,
+                                            minimum=1)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -1,6 +1,6 @@
 """The regulator's signed actions in the console: each prepares a statement to sign and
-records a signed envelope through the same access checks and services as its API
-endpoint (govflow.oversight.api, govflow.auditing.api)."""
+hands the signed envelope to the same signed act of the kernel as its API endpoint
+(`govflow.keys.acts.act_perform`: parse, authorise, verify, record)."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from django.utils.dateparse import parse_date, parse_datetime
 from govflow.accounts.models import Organization, OrganizationKind
 from govflow.console import sections
 from govflow.core.errors import ValidationFailed
+from govflow.keys.acts import ACTS, SignedAct, act_perform
 from govflow.oversight import services
 from govflow.oversight.access import access_hold, access_regulator, access_sanction
-from govflow.oversight.statements import parse_hold, parse_sanction
 from govflow.releases.access import access_release
 
 
@@ -53,9 +53,20 @@ class Action:
     name: str
     title: str
     prepare: Callable[[Any, Mapping[str, str]], tuple[dict[str, Any], dict[str, str]]]
-    submit: Callable[[Any, Any, Mapping[str, str]], tuple[str, str]]
+    act: str  # the kernel's signed act (govflow.keys.acts.ACTS) the envelope goes to
+    # (result, form data) -> (message, where to go next)
+    done: Callable[[Any, Mapping[str, str]], tuple[str, str]]
+    target: str = ""  # the form field naming the object acted on, if any
     needs: str = ""  # the optional app it belongs to
     fields: tuple[str, ...] = field(default=())
+
+    def signed_act(self) -> SignedAct:
+        return ACTS[self.act]
+
+    def submit(self, user, envelope, data: Mapping[str, str]) -> tuple[str, str]:
+        target = _int(data, self.target) if self.target else None
+        result = act_perform(self.signed_act(), envelope=envelope, actor=user, target=target)
+        return self.done(result, data)
 
 
 # --- regulatory holds ---------------------------------------------------------------------
@@ -69,32 +80,11 @@ def _hold_place_prepare(user, data):
     return statement, {"release": str(release.pk)}
 
 
-def _hold_place_submit(user, envelope, data):  # noqa: ARG001
-    access_regulator(user)
-    now = timezone.now()
-    verified = services.oversight_verify(envelope=envelope, actor=user, now=now,
-                                         parse=parse_hold)
-    access_release(user, verified.claim.release)
-    hold = services.hold_place(verified=verified, actor=user, now=now)
-    return (f"Hold {hold.pk} placed on release {hold.release_id}: it advances no further.",
-            reverse("console:release", args=[hold.release_id]))
-
-
 def _hold_lift_prepare(user, data):
     hold = access_hold(user, _int(data, "hold"), act=True)
     statement = services.hold_statement(release=hold.release, action="lift",
                                         reason=_field(data, "reason"), hold=hold)
     return statement, {"hold": str(hold.pk)}
-
-
-def _hold_lift_submit(user, envelope, data):
-    hold_id = _int(data, "hold")
-    access_hold(user, hold_id, act=True)
-    now = timezone.now()
-    verified = services.oversight_verify(envelope=envelope, actor=user, now=now,
-                                         parse=parse_hold)
-    hold = services.hold_lift(hold_id=hold_id, verified=verified, actor=user, now=now)
-    return (f"Hold {hold.pk} lifted.", reverse("console:release", args=[hold.release_id]))
 
 
 # --- sanctions ----------------------------------------------------------------------------
@@ -116,16 +106,6 @@ def _sanction_impose_prepare(user, data):
     return statement, {}
 
 
-def _sanction_impose_submit(user, envelope, data):  # noqa: ARG001
-    access_regulator(user)
-    now = timezone.now()
-    verified = services.oversight_verify(envelope=envelope, actor=user, now=now,
-                                         parse=parse_sanction)
-    sanction = services.sanction_impose(verified=verified, actor=user, now=now)
-    return (f"Sanction {sanction.pk} imposed on {sanction.lab.slug}.",
-            reverse("console:oversight"))
-
-
 def _sanction_lift_prepare(user, data):
     sanction = access_sanction(user, _int(data, "sanction"), act=True)
     statement = services.sanction_statement(action="lift", lab=sanction.lab,
@@ -133,23 +113,12 @@ def _sanction_lift_prepare(user, data):
     return statement, {"sanction": str(sanction.pk)}
 
 
-def _sanction_lift_submit(user, envelope, data):
-    sanction_id = _int(data, "sanction")
-    access_sanction(user, sanction_id, act=True)
-    now = timezone.now()
-    verified = services.oversight_verify(envelope=envelope, actor=user, now=now,
-                                         parse=parse_sanction)
-    sanction = services.sanction_lift(sanction_id=sanction_id, verified=verified, actor=user,
-                                      now=now)
-    return f"Sanction {sanction.pk} lifted.", reverse("console:oversight")
-
-
 # --- auditors and findings (govflow.auditing, when installed) -----------------------------
 
 
 def _certify_prepare(user, data):
     from govflow.auditing.access import access_regulator as auditing_regulator
-    from govflow.auditing.statements import build_certificate
+    from govflow.auditing.predicates import build_certificate
 
     auditing_regulator(user)
     auditor = Organization.objects.filter(slug=_field(data, "auditor"),
@@ -166,23 +135,9 @@ def _certify_prepare(user, data):
     return statement, {}
 
 
-def _certify_submit(user, envelope, data):  # noqa: ARG001
-    from govflow.auditing import services as auditing
-    from govflow.auditing.access import access_regulator as auditing_regulator
-    from govflow.auditing.signed import verify_signed
-    from govflow.auditing.statements import parse_certificate
-
-    auditing_regulator(user)
-    now = timezone.now()
-    verified = verify_signed(envelope=envelope, actor=user, now=now, parse=parse_certificate)
-    certificate = auditing.certificate_issue(verified=verified, actor=user, now=now)
-    return (f"Certificate {certificate.pk} issued to {certificate.auditor.slug}.",
-            reverse("console:oversight"))
-
-
 def _decide_prepare(user, data):
     from govflow.auditing.access import access_finding, access_finding_action
-    from govflow.auditing.statements import build_finding_statement
+    from govflow.auditing.predicates import build_finding_statement
 
     finding = access_finding(user, _int(data, "finding"))
     access_finding_action(user, finding, "decide")
@@ -196,38 +151,51 @@ def _decide_prepare(user, data):
     return statement, {"finding": str(finding.pk)}
 
 
-def _decide_submit(user, envelope, data):
-    from govflow.auditing import services as auditing
-    from govflow.auditing.access import access_finding, access_finding_action
-    from govflow.auditing.signed import verify_signed
-    from govflow.auditing.statements import parse_finding_statement
+def _hold_placed(hold, data):  # noqa: ARG001
+    return (f"Hold {hold.pk} placed on release {hold.release_id}: it advances no further.",
+            reverse("console:release", args=[hold.release_id]))
 
-    finding = access_finding(user, _int(data, "finding"))
-    now = timezone.now()
-    verified = verify_signed(envelope=envelope, actor=user, now=now,
-                             parse=parse_finding_statement)
-    access_finding_action(user, finding, verified.claim.action)
-    auditing.finding_statement_append(finding_id=finding.pk, verified=verified, actor=user,
-                                      now=now)
+
+def _hold_lifted(hold, data):  # noqa: ARG001
+    return f"Hold {hold.pk} lifted.", reverse("console:release", args=[hold.release_id])
+
+
+def _sanction_imposed(sanction, data):  # noqa: ARG001
+    return (f"Sanction {sanction.pk} imposed on {sanction.lab.slug}.",
+            reverse("console:oversight"))
+
+
+def _sanction_lifted(sanction, data):  # noqa: ARG001
+    return f"Sanction {sanction.pk} lifted.", reverse("console:oversight")
+
+
+def _certified(certificate, data):  # noqa: ARG001
+    return (f"Certificate {certificate.pk} issued to {certificate.auditor.slug}.",
+            reverse("console:oversight"))
+
+
+def _decided(row, data):  # noqa: ARG001
+    finding = row.finding
     return (f"Decision on finding {finding.pk} recorded.",
             reverse("console:release", args=[finding.release_id]) + f"#finding-{finding.pk}")
 
 
 ACTIONS = {a.name: a for a in [
-    Action("hold-place", "Place a regulatory hold", _hold_place_prepare, _hold_place_submit,
-           fields=("release", "reason")),
-    Action("hold-lift", "Lift a regulatory hold", _hold_lift_prepare, _hold_lift_submit,
-           fields=("hold", "reason")),
+    Action("hold-place", "Place a regulatory hold", _hold_place_prepare, "hold.place",
+           _hold_placed, fields=("release", "reason")),
+    Action("hold-lift", "Lift a regulatory hold", _hold_lift_prepare, "hold.lift",
+           _hold_lifted, target="hold", fields=("hold", "reason")),
     Action("sanction-impose", "Impose a sanction on a lab", _sanction_impose_prepare,
-           _sanction_impose_submit,
+           "sanction.impose", _sanction_imposed,
            fields=("lab", "stage", "min_training_compute_flop", "until", "reason")),
-    Action("sanction-lift", "Lift a sanction", _sanction_lift_prepare, _sanction_lift_submit,
-           fields=("sanction", "reason")),
-    Action("certify", "Certify an auditor firm", _certify_prepare, _certify_submit,
-           needs="auditing",
+    Action("sanction-lift", "Lift a sanction", _sanction_lift_prepare, "sanction.lift",
+           _sanction_lifted, target="sanction", fields=("sanction", "reason")),
+    Action("certify", "Certify an auditor firm", _certify_prepare, "certificate.issue",
+           _certified, needs="auditing",
            fields=("auditor", "risk_areas", "access_levels", "valid_until", "standard")),
-    Action("finding-decide", "Decide an escalated finding", _decide_prepare, _decide_submit,
-           needs="auditing", fields=("finding", "outcome", "text")),
+    Action("finding-decide", "Decide an escalated finding", _decide_prepare,
+           "finding.statement", _decided, target="finding", needs="auditing",
+           fields=("finding", "outcome", "text")),
 ]}
 
 

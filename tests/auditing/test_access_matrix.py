@@ -19,7 +19,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from govflow.auditing import services, statements
+from govflow.auditing import predicates as statements
+from govflow.auditing import services
 from govflow.auditing.models import Finding
 from govflow.client import signing
 from govflow.trust.keys import generate_private_key

@@ -11,8 +11,8 @@ from rest_framework.views import APIView
 from govflow.auditing import services
 from govflow.auditing.access import access_assign, access_assignment
 from govflow.auditing.api.serializers import AssignmentOut
+from govflow.auditing.predicates import ACCESS_LEVELS
 from govflow.auditing.selectors import assignments_visible_to
-from govflow.auditing.statements import ACCESS_LEVELS
 from govflow.core.errors import ValidationFailed
 from govflow.core.idempotency import idempotent
 from govflow.core.schema import IDEMPOTENCY_KEY, errors

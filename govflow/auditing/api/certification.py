@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -12,15 +11,16 @@ from rest_framework.views import APIView
 from govflow.accounts.selectors import user_organization
 from govflow.audit.events import EventType
 from govflow.auditing import services
-from govflow.auditing.access import access_auditor, access_certificate, access_regulator
+from govflow.auditing.access import access_auditor, access_certificate
+from govflow.auditing.acts import CERTIFICATE_ISSUE
 from govflow.auditing.api.serializers import CertificateOut, ConflictOut, EnvelopeIn
 from govflow.auditing.models import ConflictKind
 from govflow.auditing.selectors import certificates_visible_to, conflicts_visible_to
-from govflow.auditing.signed import verify_signed
-from govflow.auditing.statements import parse_certificate
 from govflow.core.api import Pagination
 from govflow.core.idempotency import idempotent
 from govflow.core.schema import IDEMPOTENCY_KEY, errors
+from govflow.keys.acts import act_perform
+from govflow.keys.serializers import envelope_of
 
 
 class CertificateList(APIView):
@@ -46,13 +46,8 @@ class CertificateList(APIView):
     def post(self, request):
         """Certify an auditor organization: a statement signed with your (a regulator's)
         registered key, naming its risk areas, access levels and validity window."""
-        data = self.Input(data=request.data)
-        data.is_valid(raise_exception=True)
-        access_regulator(request.user)
-        now = timezone.now()
-        verified = verify_signed(envelope=request.data["envelope"], actor=request.user, now=now,
-                                 parse=parse_certificate)
-        certificate = services.certificate_issue(verified=verified, actor=request.user, now=now)
+        certificate = act_perform(CERTIFICATE_ISSUE, envelope=envelope_of(request),
+                                  actor=request.user)
         return Response(CertificateOut(certificate).data, status=status.HTTP_201_CREATED)
 
 

@@ -29,13 +29,13 @@ from govflow.auditing.models import (
     EndReason,
 )
 from govflow.auditing.policy import audit_rules
+from govflow.auditing.predicates import ACCESS_LEVELS
 from govflow.auditing.selectors import (
     conflicts_between,
     consecutive_engagements,
     current_stage_entry,
 )
-from govflow.auditing.signed import iso
-from govflow.auditing.statements import ACCESS_LEVELS
+from govflow.auditing.services.standing import iso
 from govflow.core.errors import Conflict, ValidationFailed
 from govflow.releases.locks import lock_release
 from govflow.releases.models import ReleaseStatus

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from govflow.accounts.models import Organization, OrganizationKind
@@ -19,8 +19,9 @@ from govflow.audit.events import EventType
 from govflow.audit.services import audit_append
 from govflow.auditing.locks import lock_certificate
 from govflow.auditing.models import Assignment, Certificate, CertificateStatus
-from govflow.auditing.signed import Verified, iso, recheck_key, replayed
+from govflow.auditing.services.standing import iso
 from govflow.core.errors import Conflict, ValidationFailed
+from govflow.keys.verification import Verified
 
 
 def _field(path: str, message: str) -> ValidationFailed:
@@ -28,10 +29,10 @@ def _field(path: str, message: str) -> ValidationFailed:
                             detail={"fields": [{"path": path, "message": message}]})
 
 
-@transaction.atomic
-def certificate_issue(*, verified: Verified, actor, now: datetime | None = None) -> Certificate:
-    """Record a regulator's signed certificate of an auditor organization."""
-    now = now or timezone.now()
+def certificate_issue(*, verified: Verified, actor, now: datetime, target=None,
+                      context=None) -> Certificate:
+    """Record a regulator's signed certificate of an auditor organization (inside the
+    kernel's recording transaction, `govflow.keys.acts`)."""
     claim = verified.claim
     auditor = Organization.objects.filter(slug=claim.auditor).first()
     if auditor is None or auditor.kind != OrganizationKind.AUDITOR:
@@ -40,20 +41,14 @@ def certificate_issue(*, verified: Verified, actor, now: datetime | None = None)
     if claim.valid_until <= now:
         raise _field("envelope.payload: predicate.valid_until",
                      f"is already past (now is {iso(now)})")
-    key = recheck_key(verified.key, now)
-    if Certificate.objects.filter(nonce=claim.nonce).exists():
-        raise replayed()
-    try:
-        with transaction.atomic():  # savepoint: a concurrent twin loses on the nonce
-            certificate = Certificate.objects.create(
-                auditor=auditor, issued_by=actor, key=key, risk_areas=claim.risk_areas,
-                access_levels=claim.access_levels, standard=claim.standard,
-                valid_from=claim.valid_from, valid_until=claim.valid_until, nonce=claim.nonce,
-                claimed_signed_at=claim.signed_at, envelope=verified.envelope,
-                statement=verified.statement, issued_at=now,
-            )
-    except IntegrityError as exc:
-        raise replayed() from exc
+    key = verified.key
+    certificate = Certificate.objects.create(
+        auditor=auditor, issued_by=actor, key=key, risk_areas=claim.risk_areas,
+        access_levels=claim.access_levels, standard=claim.standard,
+        valid_from=claim.valid_from, valid_until=claim.valid_until, nonce=claim.nonce,
+        claimed_signed_at=claim.signed_at, envelope=verified.envelope,
+        statement=verified.statement, issued_at=now,
+    )
     audit_append(
         event_type=EventType.CERTIFICATE_ISSUED,
         actor=actor,
