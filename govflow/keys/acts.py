@@ -159,3 +159,12 @@ def subject_check(verified: Verified, subject: tuple[str, str], release_id: int,
         raise Conflict(
             f"the statement is about {claimed[0]} ({claimed[1]}), but release {release_id} "
             f"is {subject[0]} ({subject[1]})", detail={"rule": rule})
+
+
+def signed_fields(verified: Verified | None) -> dict[str, Any]:
+    """What every audit event of a signed act carries, so the offline verifier can check
+    the signature against the signer's logged key: nothing for an unsigned act."""
+    if verified is None:
+        return {}
+    return {"key_id": verified.key.key_id, "nonce": verified.nonce,
+            "envelope": verified.envelope, "statement": verified.statement}

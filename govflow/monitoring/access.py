@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.http import Http404
 
-from govflow.accounts.models import Role
+from govflow.accounts.models import OrganizationKind, Role
 from govflow.accounts.selectors import user_organization, user_roles
 from govflow.core.errors import PermissionDenied
 from govflow.monitoring.models import Incident, MonitoringSource, Reevaluation
@@ -45,6 +45,16 @@ def access_source(user, pk: int, *, roles=LAB_STAFF) -> MonitoringSource:
 
 def access_incident_report(user, release_id: int) -> Release:
     return access_release(user, release_id)
+
+
+def require_unsigned_allowed(user, what: str) -> None:
+    """A regulator's or an auditor's incident acts pause or close a lab's release: they
+    are signed statements the offline verifier can check, never a bare token's say."""
+    org = user_organization(user)
+    if org is not None and org.kind in (OrganizationKind.REGULATOR, OrganizationKind.AUDITOR):
+        raise PermissionDenied(f"{what} by a {org.kind} is a signed statement: send "
+                               "{\"envelope\": …} (python -m govflow.client incident)",
+                               detail={"rule": "signature_required"})
 
 
 def access_incident(user, pk: int) -> Incident:

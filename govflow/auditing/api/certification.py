@@ -9,10 +9,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from govflow.accounts.selectors import user_organization
-from govflow.audit.events import EventType
 from govflow.auditing import services
 from govflow.auditing.access import access_auditor, access_certificate
-from govflow.auditing.acts import CERTIFICATE_ISSUE
+from govflow.auditing.acts import CERTIFICATE_ISSUE, CERTIFICATE_MOVES
 from govflow.auditing.api.serializers import CertificateOut, ConflictOut, EnvelopeIn
 from govflow.auditing.models import ConflictKind
 from govflow.auditing.selectors import certificates_visible_to, conflicts_visible_to
@@ -20,7 +19,7 @@ from govflow.core.api import Pagination
 from govflow.core.idempotency import idempotent
 from govflow.core.schema import IDEMPOTENCY_KEY, errors
 from govflow.keys.acts import act_perform
-from govflow.keys.serializers import envelope_of
+from govflow.keys.serializers import SignedIn, envelope_of
 
 
 class CertificateList(APIView):
@@ -58,22 +57,17 @@ class CertificateDetail(APIView):
 
 
 class _CertificateMove(APIView):
-    move: EventType
+    move: str  # suspend | reinstate | revoke: the certificate-status statement's action
 
-    class Input(serializers.Serializer):
-        reason = serializers.CharField(max_length=4000)
-
-    @extend_schema(request=Input, parameters=[IDEMPOTENCY_KEY],
+    @extend_schema(request=SignedIn, parameters=[IDEMPOTENCY_KEY],
                    responses={200: CertificateOut, **errors(400, 403, 404, 409, 422)})
     @idempotent
     def post(self, request, pk: int):
-        data = self.Input(data=request.data)
-        data.is_valid(raise_exception=True)
-        access_certificate(request.user, pk, act=True)
-        certificate = services.certification.certificate_set_status(
-            certificate_id=pk, move=self.move, reason=data.validated_data["reason"],
-            actor=request.user,
-        )
+        """The envelope is a regulator's signed certificate-status statement
+        (`python -m govflow.client certificate-status`), naming this certificate, its
+        firm, this move and the reason."""
+        certificate = act_perform(CERTIFICATE_MOVES[self.move], envelope=envelope_of(request),
+                                  actor=request.user, target=pk)
         return Response(CertificateOut(certificate).data)
 
 
@@ -81,19 +75,19 @@ class CertificateSuspend(_CertificateMove):
     """Suspend a certificate, effective at once: its holder can neither be assigned nor
     act under it, and its conclusions stop counting, until it is reinstated."""
 
-    move = EventType.CERTIFICATE_SUSPENDED
+    move = "suspend"
 
 
 class CertificateReinstate(_CertificateMove):
     """Lift a suspension."""
 
-    move = EventType.CERTIFICATE_REINSTATED
+    move = "reinstate"
 
 
 class CertificateRevoke(_CertificateMove):
     """Revoke a certificate for good, effective at once."""
 
-    move = EventType.CERTIFICATE_REVOKED
+    move = "revoke"
 
 
 class ConflictList(APIView):

@@ -37,6 +37,8 @@ from govflow.auditing.selectors import (
 )
 from govflow.auditing.services.standing import iso
 from govflow.core.errors import Conflict, ValidationFailed
+from govflow.keys.acts import release_subject, signed_fields, subject_check
+from govflow.keys.verification import Verified
 from govflow.releases.locks import lock_release
 from govflow.releases.models import ReleaseStatus
 
@@ -190,7 +192,7 @@ def close_engagement(assignment: Assignment, *, reason: str, note: str,
 
 
 def end_assignment_locked(assignment: Assignment, *, reason: str, note: str, actor,
-                          now: datetime) -> Assignment:
+                          now: datetime, signed: Verified | None = None) -> Assignment:
     grant_id = close_engagement(assignment, reason=reason, note=note, now=now)
     audit_append(
         event_type=EventType.ASSIGNMENT_ENDED,
@@ -199,7 +201,8 @@ def end_assignment_locked(assignment: Assignment, *, reason: str, note: str, act
         organization_id=assignment.release.organization_id,
         release_id=assignment.release_id,
         payload={"assignment": assignment.pk, "auditor": assignment.auditor.get_username(),
-                 "end_reason": reason, "note": note, "grant_revoked": grant_id},
+                 "end_reason": reason, "note": note, "grant_revoked": grant_id,
+                 **signed_fields(signed)},
     )
     return assignment
 
@@ -216,3 +219,23 @@ def assignment_end(*, assignment_id: int, note: str, actor,
         raise Conflict(f"assignment {assignment.pk} already ended ({assignment.end_reason})")
     return end_assignment_locked(assignment, reason=EndReason.ENDED_BY_REGULATOR,
                                  note=note.strip(), actor=actor, now=now)
+
+
+def assignment_end_record(*, verified: Verified, actor, now: datetime, target: int,
+                          context=None) -> Assignment:
+    """The regulator's signed early end of engagement ``target`` (inside the kernel's
+    recording transaction): the statement names the assignment and its release."""
+    claim = verified.claim
+    if claim.assignment != target:
+        raise _field("envelope.payload: predicate.assignment", f"must be {target}")
+    release = lock_release(claim.release)  # the release first, as every service locks
+    assignment = lock_assignment(target)
+    if assignment.release_id != release.pk:
+        raise _field("envelope.payload: predicate.release",
+                     f"assignment {target} is on release {assignment.release_id}")
+    subject_check(verified, release_subject(release), release.pk)
+    if not assignment.is_open:
+        raise Conflict(f"assignment {assignment.pk} already ended ({assignment.end_reason})")
+    return end_assignment_locked(assignment, reason=EndReason.ENDED_BY_REGULATOR,
+                                 note=claim.reason.strip(), actor=actor, now=now,
+                                 signed=verified)

@@ -1,8 +1,9 @@
 """Certifying auditor organizations, and suspending, reinstating or revoking a
 certificate. Each is one transaction with one audit event.
 
-A certificate is the regulator's signed statement; suspension and revocation are not
-re-signed but are logged acts of a regulator, and take effect at once: every check of
+A certificate is the regulator's signed statement, and so is each suspension,
+reinstatement and revocation through the API (the certificate-status predicate, run by
+the kernel); they take effect at once: every check of
 a certificate (assignment, filing, the access grants others read, the gate) reads its
 status as committed, so nothing is accepted under it after the change commits.
 """
@@ -21,6 +22,7 @@ from govflow.auditing.locks import lock_certificate
 from govflow.auditing.models import Assignment, Certificate, CertificateStatus
 from govflow.auditing.services.standing import iso
 from govflow.core.errors import Conflict, ValidationFailed
+from govflow.keys.acts import signed_fields
 from govflow.keys.verification import Verified
 
 
@@ -86,8 +88,10 @@ _MOVES = {
 
 @transaction.atomic
 def certificate_set_status(*, certificate_id: int, move: EventType, reason: str, actor,
-                           now: datetime | None = None) -> Certificate:
-    """Suspend, reinstate or revoke a certificate. A revocation is final."""
+                           now: datetime | None = None,
+                           signed: Verified | None = None) -> Certificate:
+    """Suspend, reinstate or revoke a certificate. A revocation is final. ``signed`` is the
+    regulator's verified statement ordering it (its signature rides in the event)."""
     allowed_from, new_status = _MOVES[move]
     if not reason.strip():
         raise _field("reason", "may not be blank")
@@ -111,9 +115,33 @@ def certificate_set_status(*, certificate_id: int, move: EventType, reason: str,
         organization_id=certificate.auditor_id,
         payload={"certificate": certificate.pk, "auditor_id": certificate.auditor_id,
                  "from_status": old, "to_status": new_status, "reason": reason.strip(),
-                 "open_assignments": engagements},
+                 "open_assignments": engagements, **signed_fields(signed)},
     )
     return certificate
+
+
+MOVE_OF_ACTION = {"suspend": EventType.CERTIFICATE_SUSPENDED,
+                  "reinstate": EventType.CERTIFICATE_REINSTATED,
+                  "revoke": EventType.CERTIFICATE_REVOKED}
+
+
+def certificate_status_record(*, verified: Verified, actor, now: datetime, target: int,
+                              context: str) -> Certificate:
+    """A signed suspension, reinstatement or revocation of certificate ``target``; the
+    statement must say ``context`` (the endpoint's move) and name the certificate's firm.
+    Inside the kernel's recording transaction."""
+    claim = verified.claim
+    if claim.action != context:
+        raise ValidationFailed(f"the statement says {claim.action!r}, this endpoint records "
+                               f"{context!r}", detail={"rule": "wrong_action"})
+    if claim.certificate != target:
+        raise _field("envelope.payload: predicate.certificate", f"must be {target}")
+    certificate = lock_certificate(target)
+    if certificate.auditor.slug != claim.auditor:
+        raise _field("envelope.payload: predicate.auditor",
+                     f"certificate {target} is of {certificate.auditor.slug}")
+    return certificate_set_status(certificate_id=target, move=MOVE_OF_ACTION[context],
+                                  reason=claim.reason, actor=actor, now=now, signed=verified)
 
 
 def certificate_suspend(*, certificate_id: int, reason: str, actor) -> Certificate:
