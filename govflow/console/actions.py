@@ -151,6 +151,79 @@ def _decide_prepare(user, data):
     return statement, {"finding": str(finding.pk)}
 
 
+def _release_json(release) -> dict[str, Any]:
+    version = release.system_version
+    return {"id": release.pk, "system": version.system_id,
+            "system_version_number": version.number, "manifest_digest": version.manifest_digest}
+
+
+def _certificate_move_prepare(move: str):
+    def prepare(user, data):
+        from govflow.auditing.access import access_certificate
+        from govflow.auditing.predicates import build_certificate_status
+
+        certificate = access_certificate(user, _int(data, "certificate"), act=True)
+        statement = build_certificate_status(
+            auditor=certificate.auditor.slug, certificate=certificate.pk, action=move,
+            reason=_field(data, "reason"))
+        return statement, {"certificate": str(certificate.pk)}
+
+    return prepare
+
+
+def _assignment_end_prepare(user, data):
+    from govflow.auditing.access import access_assignment
+    from govflow.auditing.predicates import build_assignment_end
+
+    assignment = access_assignment(user, _int(data, "assignment"), act=True)
+    statement = build_assignment_end(release=_release_json(assignment.release),
+                                     assignment=assignment.pk, reason=_field(data, "reason"))
+    return statement, {"assignment": str(assignment.pk)}
+
+
+def _incident_file_prepare(user, data):
+    from govflow.monitoring.access import access_incident_report
+    from govflow.monitoring.predicates import build_incident
+
+    release = access_incident_report(user, _int(data, "release"))
+    statement = build_incident(release=_release_json(release),
+                               severity=_field(data, "severity"),
+                               category=_field(data, "category"),
+                               description=_field(data, "description"))
+    return statement, {"release": str(release.pk)}
+
+
+def _incident_resolve_prepare(user, data):
+    from govflow.monitoring.access import access_incident_resolve
+    from govflow.monitoring.predicates import build_resolution
+
+    incident = access_incident_resolve(user, _int(data, "incident"))
+    statement = build_resolution(release=_release_json(incident.release), incident=incident.pk,
+                                 resolution=_field(data, "resolution"))
+    return statement, {"incident": str(incident.pk)}
+
+
+def _certificate_moved(certificate, data):  # noqa: ARG001
+    return (f"Certificate {certificate.pk} is now {certificate.status}.",
+            reverse("console:oversight") + "#certificates")
+
+
+def _assignment_ended(assignment, data):  # noqa: ARG001
+    return (f"Engagement {assignment.pk} ended; the auditor's access is revoked.",
+            reverse("console:release", args=[assignment.release_id]))
+
+
+def _incident_filed(incident, data):  # noqa: ARG001
+    paused = " The release is paused." if incident.response.get("paused") else ""
+    return (f"Incident {incident.pk} filed on release {incident.release_id}.{paused}",
+            reverse("console:release", args=[incident.release_id]))
+
+
+def _incident_resolved(incident, data):  # noqa: ARG001
+    return (f"Incident {incident.pk} resolved.",
+            reverse("console:release", args=[incident.release_id]))
+
+
 def _hold_placed(hold, data):  # noqa: ARG001
     return (f"Hold {hold.pk} placed on release {hold.release_id}: it advances no further.",
             reverse("console:release", args=[hold.release_id]))
@@ -196,6 +269,19 @@ ACTIONS = {a.name: a for a in [
     Action("finding-decide", "Decide an escalated finding", _decide_prepare,
            "finding.statement", _decided, target="finding", needs="auditing",
            fields=("finding", "outcome", "text")),
+    *[Action(f"certificate-{move}", f"{move.capitalize()} a certificate",
+             _certificate_move_prepare(move), f"certificate.{move}", _certificate_moved,
+             target="certificate", needs="auditing", fields=("certificate", "reason"))
+      for move in ("suspend", "reinstate", "revoke")],
+    Action("assignment-end", "End an engagement early", _assignment_end_prepare,
+           "assignment.end", _assignment_ended, target="assignment", needs="auditing",
+           fields=("assignment", "reason")),
+    Action("incident-file", "File an incident", _incident_file_prepare, "incident.file",
+           _incident_filed, needs="monitoring",
+           fields=("release", "severity", "category", "description")),
+    Action("incident-resolve", "Resolve an incident", _incident_resolve_prepare,
+           "incident.resolve", _incident_resolved, target="incident", needs="monitoring",
+           fields=("incident", "resolution")),
 ]}
 
 
