@@ -119,11 +119,18 @@ def nonce_spend(act: SignedAct, verified: Verified, *, actor, now: datetime) -> 
                                       user=actor, used_at=now)
         return
     row = StatementNonce.objects.select_for_update().filter(nonce=nonce).first()
-    if row is None or row.issued_at is None or row.predicate_type != act.predicate_type:
+    _check_issued(row, user=actor, predicate_type=act.predicate_type, now=now)
+    row.used_at = now
+    row.save(update_fields=["used_at"])
+
+
+def _check_issued(row: StatementNonce | None, *, user, predicate_type: str,
+                  now: datetime) -> StatementNonce:
+    if row is None or row.issued_at is None or row.predicate_type != predicate_type:
         raise Conflict("this statement's nonce was not issued by the server: fetch one "
                        "(GET …/signoff-nonce or …/signoff-payload) and sign again",
                        detail={"rule": "nonce_unknown"})
-    if row.user_id != actor.pk:
+    if row.user_id != user.pk:
         raise PermissionDenied("this nonce was issued to someone else: fetch your own",
                                detail={"rule": "nonce_foreign"})
     if row.used_at is not None:
@@ -131,8 +138,15 @@ def nonce_spend(act: SignedAct, verified: Verified, *, actor, now: datetime) -> 
     if row.expires_at is not None and now >= row.expires_at:
         raise Conflict(f"this nonce expired at {row.expires_at.isoformat()}: fetch a new one",
                        detail={"rule": "nonce_expired"})
-    row.used_at = now
-    row.save(update_fields=["used_at"])
+    return row
+
+
+def nonce_held(*, nonce: str, user, predicate_type: str,
+               now: datetime | None = None) -> StatementNonce:
+    """The issued nonce ``user`` holds and may still sign with (reads only)."""
+    row = StatementNonce.objects.filter(nonce=nonce).first()
+    return _check_issued(row, user=user, predicate_type=predicate_type,
+                         now=now or timezone.now())
 
 
 def nonce_issue(*, user, predicate_type: str, now: datetime | None = None) -> StatementNonce:

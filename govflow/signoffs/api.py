@@ -49,13 +49,17 @@ class SignoffPayload(APIView):
         decision = serializers.ChoiceField(Decision.values, default=Decision.APPROVE)
         comment = serializers.CharField(max_length=MAX_COMMENT, required=False, default="",
                                         allow_blank=True)
+        nonce = serializers.CharField(max_length=128, required=False,
+                                      help_text="one GET …/signoff-nonce issued to you; "
+                                                "default: a fresh one")
 
     @extend_schema(
         parameters=[Query],
         responses={(200, "application/json"): OpenApiTypes.OBJECT, **errors(400, 403, 404, 409)},
     )
     def get(self, request, pk: int):
-        """The in-toto statement to sign for the release's next step (fresh nonce).
+        """The in-toto statement to sign for the release's next step, with a nonce the
+        server issues to you (or `nonce`, one it issued to you before).
 
         Sign it locally (`python -m govflow.client sign`) and POST the envelope to
         /api/signoffs. Fill `predicate.signed_at` when you sign; it is recorded as your
@@ -67,6 +71,7 @@ class SignoffPayload(APIView):
         statement = services.signoff_statement(
             release=release, actor=request.user, role=query.validated_data["role"],
             decision=query.validated_data["decision"], comment=query.validated_data["comment"],
+            nonce=query.validated_data.get("nonce"),
         )
         return Response(statement)
 

@@ -18,7 +18,7 @@ from typing import Any
 from govflow.audit.events import EventType
 from govflow.audit.services import audit_append
 from govflow.core.errors import Conflict
-from govflow.keys.acts import nonce_issue
+from govflow.keys.acts import nonce_held, nonce_issue
 from govflow.keys.verification import Verified
 from govflow.releases.locks import lock_release
 from govflow.releases.models import Release, ReleaseStatus
@@ -61,11 +61,13 @@ def current_round(*, release: Release, actor) -> Round:
 
 
 def signoff_statement(
-    *, release: Release, actor, role: str, decision: str, comment: str
+    *, release: Release, actor, role: str, decision: str, comment: str,
+    nonce: str | None = None,
 ) -> dict[str, Any]:
     """The statement to sign for the release's next step, with a nonce the server issues
     to ``actor`` (single use, expiring; no one else may sign with it). Changes nothing
-    else: an unused nonce grants nothing."""
+    else: an unused nonce grants nothing. ``nonce``: one the server issued to ``actor``
+    before (GET …/signoff-nonce), still unused and unexpired."""
     r = current_round(release=release, actor=actor)
     version = release.system_version
     return build_statement(
@@ -73,7 +75,8 @@ def signoff_statement(
         manifest_digest=r.manifest_digest, from_stage=r.from_stage, to_stage=r.to_stage,
         stage_entry=r.stage_entry, gate_report_digest=r.gate_report_digest,
         policy_digest=r.policy_digest, role=role, decision=decision, comment=comment,
-        nonce=nonce_issue(user=actor, predicate_type=PREDICATE_TYPE).nonce,
+        nonce=(nonce_held(nonce=nonce, user=actor, predicate_type=PREDICATE_TYPE).nonce if nonce
+               else nonce_issue(user=actor, predicate_type=PREDICATE_TYPE).nonce),
     )
 
 
