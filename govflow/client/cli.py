@@ -6,11 +6,11 @@ import argparse
 import os
 import sys
 
-from govflow.client import auditor, signoffs
+from govflow.client import auditor, regulator, signoffs
 from govflow.client.remote import DEFAULT_URL, Api, ApiError, ClientError
 
 # One module per area; each exposes register(subparsers, server_options_parser).
-COMMAND_MODULES = [signoffs, auditor]
+COMMAND_MODULES = [signoffs, auditor, regulator]
 
 EPILOG = f"""\
 environment:
