@@ -74,12 +74,12 @@ def act_record(act: SignedAct, verified: Verified, *, actor, now: datetime | Non
     now = now or timezone.now()
     try:
         with transaction.atomic():
-            key_recheck(verified.key, now)
             nonce_spend(act, verified, actor=actor, now=now)
             return act.record(verified=verified, actor=actor, now=now, target=target,
                               context=context)
     except IntegrityError as exc:
-        # A concurrent twin inserted the same nonce first and committed: name it.
+        # The nonce was spent before (a resubmission), or a concurrent twin inserted it
+        # first and committed: the unique constraint refused it; name it.
         if StatementNonce.objects.filter(nonce=verified.nonce, used_at__isnull=False).exists():
             raise replayed() from exc
         raise
@@ -109,19 +109,41 @@ def key_recheck(key: SigningKey, now: datetime) -> None:
 
 
 def nonce_spend(act: SignedAct, verified: Verified, *, actor, now: datetime) -> None:
+    """Re-check the key and spend the nonce, first thing in the recording transaction
+    (so a resubmitted envelope is named for what it is before any check of state)."""
     nonce = verified.nonce
     if not act.server_nonce:
-        # The unique constraint is the replay refusal; the read before it only names a
-        # plain resubmission without breaking the transaction.
-        if StatementNonce.objects.filter(nonce=nonce).exists():
-            raise replayed()
+        if connection.vendor == "postgresql":
+            _spend_with_key_share(act, verified, actor=actor, now=now)
+            return
+        key_recheck(verified.key, now)
         StatementNonce.objects.create(nonce=nonce, predicate_type=act.predicate_type,
                                       user=actor, used_at=now)
         return
+    key_recheck(verified.key, now)
     row = StatementNonce.objects.select_for_update().filter(nonce=nonce).first()
     _check_issued(row, user=actor, predicate_type=act.predicate_type, now=now)
     row.used_at = now
     row.save(update_fields=["used_at"])
+
+
+def _spend_with_key_share(act: SignedAct, verified: Verified, *, actor, now: datetime) -> None:
+    # One round trip on the hot path: the nonce row is inserted only if the key is still
+    # usable, and the key row is read FOR SHARE (as key_recheck does). No row inserted:
+    # the key was revoked or expired since the signature was checked. A unique violation:
+    # the nonce was spent (act_record names it).
+    nonces = connection.ops.quote_name(StatementNonce._meta.db_table)
+    keys = connection.ops.quote_name(SigningKey._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {nonces} (nonce, predicate_type, user_id, used_at) "
+            f"SELECT %s, %s, %s, %s FROM {keys} k WHERE k.id = %s AND k.revoked_at IS NULL "
+            "AND (k.expires_at IS NULL OR k.expires_at > %s) FOR SHARE",
+            [verified.nonce, act.predicate_type, actor.pk, now, verified.key.pk, now])
+        inserted = cursor.rowcount
+    if not inserted:
+        raise Conflict(f"key {verified.key.key_id} was revoked or expired just now; sign "
+                       "again", detail={"rule": "key_revoked"})
 
 
 def _check_issued(row: StatementNonce | None, *, user, predicate_type: str,
