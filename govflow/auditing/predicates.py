@@ -31,6 +31,7 @@ Standard library and `govflow.trust` only: the client builds with these function
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -101,7 +102,7 @@ class CertificateClaim:
     signed_at: str
 
 
-def build_certificate(*, auditor: str, risk_areas: list[str], access_levels: list[str],
+def build_certificate(*, auditor: str, risk_areas: Sequence[str], access_levels: Sequence[str],
                       valid_from: str, valid_until: str, standard: str = "",
                       nonce: str | None = None, signed_at: str | None = None) -> dict[str, Any]:
     return build(organization_subject(auditor), CERTIFICATE_PREDICATE, _signed({
@@ -243,8 +244,8 @@ class FindingClaim:
 
 
 def build_finding(*, release: dict[str, Any], title: str, severity: str, category: str,
-                  description: str, reproduction_steps: list[str],
-                  attachments: list[dict[str, str]] = (), nonce: str | None = None,
+                  description: str, reproduction_steps: Sequence[str],
+                  attachments: Sequence[dict[str, str]] = (), nonce: str | None = None,
                   signed_at: str | None = None) -> dict[str, Any]:
     return build(_release_subject(release), FINDING_PREDICATE, _signed({
         "release": release["id"], "title": title, "severity": severity,
@@ -283,7 +284,7 @@ class FindingStatementClaim:
 
 def build_finding_statement(*, release: dict[str, Any], finding: int, action: str,
                             text: str, severity: str | None = None, outcome: str | None = None,
-                            attachments: list[dict[str, str]] = (), nonce: str | None = None,
+                            attachments: Sequence[dict[str, str]] = (), nonce: str | None = None,
                             signed_at: str | None = None) -> dict[str, Any]:
     return build(_release_subject(release), FINDING_STATEMENT_PREDICATE, _signed({
         "release": release["id"], "finding": finding, "action": action, "text": text,
@@ -324,7 +325,7 @@ class ConclusionClaim:
 
 
 def build_conclusion(*, release: dict[str, Any], engagement: int, result: str, summary: str,
-                     findings: list[int], conditions: list[str] = (),
+                     findings: Sequence[int], conditions: Sequence[str] = (),
                      nonce: str | None = None, signed_at: str | None = None) -> dict[str, Any]:
     return build(_release_subject(release), CONCLUSION_PREDICATE, _signed({
         "release": release["id"], "engagement": engagement, "result": result,

@@ -121,8 +121,8 @@ def nonce_spend(act: SignedAct, verified: Verified, *, actor, now: datetime) -> 
                                       user=actor, used_at=now)
         return
     key_recheck(verified.key, now)
-    row = StatementNonce.objects.select_for_update().filter(nonce=nonce).first()
-    _check_issued(row, user=actor, predicate_type=act.predicate_type, now=now)
+    row = _check_issued(StatementNonce.objects.select_for_update().filter(nonce=nonce).first(),
+                        user=actor, predicate_type=act.predicate_type, now=now)
     row.used_at = now
     row.save(update_fields=["used_at"])
 

@@ -18,6 +18,7 @@ Standard library and `govflow.trust` only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -67,7 +68,7 @@ class IncidentClaim:
 
 
 def build_incident(*, release: dict[str, Any], severity: str, category: str,
-                   description: str, evidence_digests: list[str] = (),
+                   description: str, evidence_digests: Sequence[str] = (),
                    detected_at: str | None = None, nonce: str | None = None,
                    signed_at: str | None = None) -> dict[str, Any]:
     return build(_subject(release), INCIDENT_PREDICATE, {

@@ -90,7 +90,7 @@ def build_sanction(*, action: str, lab: str, reason: str, stage: str | None = No
 def _hold(r: Reader, subject: Subject) -> HoldClaim:
     action = r.string("action", max_length=16, choices=HOLD_ACTIONS)
     return HoldClaim(action=action, release=r.id("release"),
-                     hold=r.id("hold", required=action == "lift"),
+                     hold=r.optional_id("hold", required=action == "lift"),
                      reason=r.string("reason", max_length=MAX_REASON), nonce=r.p["nonce"],
                      signed_at=r.p["signed_at"], subject_name=subject.name,
                      manifest_digest="sha256:" + subject.digest["sha256"])
@@ -110,6 +110,6 @@ def _sanction(r: Reader, subject: Subject) -> SanctionClaim:
         compute = r.number("min_training_compute_flop")
         until = r.time("until")
     return SanctionClaim(action=action, lab=lab,
-                         sanction=r.id("sanction", required=action == "lift"), stage=stage,
+                         sanction=r.optional_id("sanction", required=action == "lift"), stage=stage,
                          min_training_compute_flop=compute, until=until, reason=reason,
                          nonce=r.p["nonce"], signed_at=r.p["signed_at"])

@@ -100,13 +100,15 @@ class Reader:
     def fail(self, key: str, message: str) -> StatementError:
         return StatementError("invalid_field", message, path=f"predicate.{key}")
 
-    def id(self, key: str, *, required: bool = True) -> int | None:
+    def id(self, key: str) -> int:
         value = self.p.get(key)
-        if value is None and not required:
-            return None
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise self.fail(key, f"must be a positive id, got {value!r}")
         return value
+
+    def optional_id(self, key: str, *, required: bool) -> int | None:
+        """An id that only some actions carry (e.g. the hold a lift names)."""
+        return None if self.p.get(key) is None and not required else self.id(key)
 
     def string(self, key: str, *, max_length: int = 200, allow_empty: bool = False,
                pattern: re.Pattern[str] | None = None,
