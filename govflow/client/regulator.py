@@ -20,6 +20,7 @@ from govflow.auditing import predicates as auditing
 from govflow.client import signing
 from govflow.client.remote import Api
 from govflow.monitoring import predicates as monitoring
+from govflow.rollout import predicates as rollout
 
 # --- the operations ----------------------------------------------------------------------
 
@@ -62,6 +63,15 @@ def incident_resolve(api: Api, key: Ed25519PrivateKey, *, incident: int,
     return api.post(f"incidents/{incident}/resolve", {"envelope": signing.sign(statement, key)})
 
 
+def snapshot_order(api: Api, key: Ed25519PrivateKey, *, release: int,
+                   stage: str) -> dict[str, Any]:
+    """Order a signed snapshot of the release's cohort at ``stage`` (regulators)."""
+    statement = rollout.build_snapshot_order(release=api.get(f"releases/{release}"),
+                                             stage=stage)
+    return api.post(f"releases/{release}/cohorts/{stage}/snapshot",
+                    {"envelope": signing.sign(statement, key)})
+
+
 # --- the command line ----------------------------------------------------------------------
 
 
@@ -97,6 +107,12 @@ def cmd_incident_resolve(args, make_api) -> int:
     row = incident_resolve(make_api(), signing.load_key(args.key), incident=args.incident,
                            resolution=args.resolution)
     return _done(row, f"incident {row['id']} resolved")
+
+
+def cmd_snapshot_order(args, make_api) -> int:
+    row = snapshot_order(make_api(), signing.load_key(args.key), release=args.release,
+                         stage=args.stage)
+    return _done(row, f"cohort snapshot: {row.get('size')} members, root {row.get('root')}")
 
 
 def register(sub, server: argparse.ArgumentParser) -> None:
@@ -137,3 +153,10 @@ def register(sub, server: argparse.ArgumentParser) -> None:
     p.add_argument("--resolution", required=True)
     key(p)
     p.set_defaults(run=cmd_incident_resolve)
+
+    p = sub.add_parser("snapshot-order", parents=[server],
+                       help="(regulator) sign an order to publish a cohort snapshot now")
+    p.add_argument("--release", type=int, required=True)
+    p.add_argument("--stage", required=True, help="e.g. limited_rollout")
+    key(p)
+    p.set_defaults(run=cmd_snapshot_order)

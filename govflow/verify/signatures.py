@@ -48,6 +48,7 @@ EVENT_PREDICATES = {
     "cohort.growth_signed": _A + "cohort-growth/v1",
     "incident.reported": _A + "incident/v1",
     "incident.resolved": _A + "incident-resolution/v1",
+    "cohort.snapshot_published": _A + "cohort-snapshot-order/v1",
 }
 # Events that exist only as signed acts: one without its envelope is a forgery.
 ALWAYS_SIGNED = {"signoff.recorded", "certificate.issued", "finding.filed",

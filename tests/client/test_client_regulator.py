@@ -52,3 +52,15 @@ def test_file_a_critical_incident_and_resolve_another(w):  # noqa: F811
     assert filed["response"]["paused"] is True  # pause_at: critical, now a signed act
     assert resolved["status"] == "resolved"
     assert _logged("incident.resolved")["envelope"]["payload"]
+
+
+def test_order_a_cohort_snapshot(w):  # noqa: F811
+    from govflow.rollout.services import cohort_admit
+    from tests.rollout.support import customer
+
+    customer(w.lab, w.manager.user, "cust-1")
+    cohort_admit(release_id=w.release.pk, stage="limited_rollout", external_ids=["cust-1"],
+                 actor=w.manager.user)
+    client.snapshot_order(w.rita.api, w.rita.key, release=w.release.pk, stage="limited_rollout")
+
+    assert _logged("cohort.snapshot_published")["envelope"]["payload"]

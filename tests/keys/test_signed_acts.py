@@ -33,13 +33,15 @@ from govflow.monitoring.predicates import build_incident, build_resolution
 from govflow.monitoring.services import incident_report
 from govflow.oversight.models import RegulatoryHold
 from govflow.oversight.predicates import build_hold, build_sanction
+from govflow.rollout.predicates import build_snapshot_order
+from govflow.rollout.services import cohort_admit
 from govflow.rollout.services.growth import growth_statement
 from govflow.signoffs.services import signoff_statement
 from govflow.trust import dsse
 from govflow.trust.keys import public_key_id
 from tests import factories
 from tests.auditing.support import Person, assign, certify, file, person, release_json
-from tests.rollout.support import AUDITED_POLICY, release_at
+from tests.rollout.support import AUDITED_POLICY, customer, release_at
 
 pytestmark = pytest.mark.django_db
 
@@ -226,6 +228,12 @@ CASES: dict[str, SignedActCase] = {
                                       role="safety_officer", decision="approve",
                                       comment="checked", actor=w.safety.user),
         "cohort.growth_signed"),
+    "cohort.snapshot": SignedActCase(
+        lambda w: w.rita, lambda w: w.oscar,
+        lambda w, _: f"/api/releases/{w.release.pk}/cohorts/limited_rollout/snapshot",
+        lambda w, _: build_snapshot_order(release=release_json(w.release),
+                                          stage="limited_rollout"),
+        "cohort.snapshot_published", setup=lambda w: _cohort(w)),
     "incident.file": SignedActCase(
         lambda w: w.rita, lambda w: w.oscar, lambda w, _: "/api/incidents",
         lambda w, _: build_incident(release=release_json(w.release), severity="high",
@@ -242,6 +250,12 @@ CASES: dict[str, SignedActCase] = {
         console=("incident-resolve", lambda w, i: {"incident": i.pk,
                                                    "resolution": "account closed"})),
 }
+
+
+def _cohort(w: World):
+    customer(w.lab, w.manager.user, "cust-1")
+    return cohort_admit(release_id=w.release.pk, stage="limited_rollout",
+                        external_ids=["cust-1"], actor=w.manager.user)[0].cohort
 
 
 def _escalated(w: World):
@@ -382,3 +396,13 @@ def test_a_regulator_or_auditor_incident_with_a_bare_token_is_refused(w):
         assert response.json()["rule"] == "signature_required"
     w.release.refresh_from_db()
     assert w.release.status == "active"
+
+
+def test_a_regulators_bare_snapshot_order_is_refused(w):
+    _cohort(w)
+    url = f"/api/releases/{w.release.pk}/cohorts/limited_rollout/snapshot"
+
+    response = w.rita.client.post(url)
+
+    assert response.status_code == 403
+    assert response.json()["rule"] == "signature_required"

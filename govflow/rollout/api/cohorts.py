@@ -9,7 +9,8 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from govflow.core.errors import ValidationFailed
+from govflow.accounts.selectors import is_regulator
+from govflow.core.errors import PermissionDenied, ValidationFailed
 from govflow.core.idempotency import idempotent
 from govflow.core.schema import IDEMPOTENCY_KEY, errors
 from govflow.keys.acts import act_perform
@@ -23,7 +24,7 @@ from govflow.rollout.access import (
     access_snapshot_publish,
     is_lab_of,
 )
-from govflow.rollout.acts import GROWTH_APPROVE
+from govflow.rollout.acts import GROWTH_APPROVE, SNAPSHOT_PUBLISH
 from govflow.rollout.api.check import EXTERNAL_ID
 from govflow.rollout.api.serializers import ApprovalOut, CohortOut, MemberOut, SnapshotOut
 from govflow.rollout.policy import cohort_rules
@@ -159,12 +160,23 @@ class CohortSnapshotView(APIView):
         context = {"with_members": is_lab_of(request.user, release)}
         return Response(SnapshotOut(snapshot, context=context).data)
 
-    @extend_schema(request=None, parameters=[IDEMPOTENCY_KEY],
-                   responses={201: SnapshotOut, **errors(403, 404, 422)})
+    @extend_schema(request=SignedIn, parameters=[IDEMPOTENCY_KEY],
+                   responses={201: SnapshotOut, **errors(400, 403, 404, 422)})
     @idempotent
     def post(self, request, pk: int, stage: str):
-        """Sign a snapshot of the cohort as it is now (one per cohort version)."""
+        """Sign a snapshot of the cohort as it is now (one per cohort version). A regulator
+        sends `{"envelope": …}`, their signed snapshot order; the lab's release managers
+        may order it with their token (the snapshot is signed with the log's key)."""
         release = access_snapshot_publish(request.user, pk)
+        if "envelope" in request.data:
+            snapshot = act_perform(SNAPSHOT_PUBLISH, envelope=envelope_of(request),
+                                   actor=request.user, target=(pk, stage))
+            return Response(SnapshotOut(snapshot, context={
+                "with_members": is_lab_of(request.user, release)}).data,
+                status=status.HTTP_201_CREATED)
+        if is_regulator(request.user):
+            raise PermissionDenied("a regulator's snapshot order is a signed statement: send "
+                                   "{\"envelope\": …}", detail={"rule": "signature_required"})
         cohort = cohorts_visible_to(request.user).filter(release_id=pk, stage=stage).first()
         if cohort is None:
             raise Http404
