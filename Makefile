@@ -21,11 +21,16 @@ install: $(STAMP)
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo
+	$(PY) manage.py log_verifier_key > var/log.vkey
+	test -f var/witness.key || $(PY) -m govflow.witness keygen --name demo.govflow/witness --out var/witness.key >/dev/null
+	echo "http://127.0.0.1:7380 $$($(PY) -m govflow.witness vkey --key var/witness.key)" > var/witnesses.txt
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PORT=$(PORT) $(VENV)/bin/honcho -f Procfile.dev start
 
-## make test: install, then ruff and pytest (DATABASE_URL / CELERY_BROKER_URL select real services)
+## make test: install, then ruff, mypy (config in pyproject.toml) and pytest
+## (DATABASE_URL / CELERY_BROKER_URL select real services)
 test: install chromium
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest
 
 ## make chromium: Debian's Chromium for the console's browser tests (Playwright drives it;
@@ -42,6 +47,7 @@ browser-test: install chromium
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf var $(VENV) .pytest_cache .ruff_cache

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import random
 import ssl
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -57,7 +58,7 @@ class _CappedStream(httpx2.AsyncByteStream):
         self._inner = inner
         self._limit = limit
 
-    async def __aiter__(self):  # type: ignore[override]
+    async def __aiter__(self) -> AsyncIterator[bytes]:  # type: ignore[override]
         seen = 0
         async for chunk in self._inner:
             seen += len(chunk)
@@ -177,7 +178,8 @@ def backoff_delay(config: EndpointConfig, attempt: int, retry_after: float | Non
     """
     if retry_after is not None:
         return min(retry_after, MAX_HONOURED_RETRY_AFTER)
-    return min(config.backoff_max, config.backoff_base * (2 ** attempt)) * random.uniform(0.5, 1.0)
+    return float(min(config.backoff_max, config.backoff_base * (2 ** attempt))
+                 * random.uniform(0.5, 1.0))
 
 
 def _reply_from(completion: Any) -> Reply:
@@ -239,7 +241,8 @@ async def chat(
             if error is None:
                 raise
             retryable = isinstance(error, RetryableEndpointError)
-            too_long = retryable and (error.retry_after or 0.0) > MAX_HONOURED_RETRY_AFTER
+            too_long = (isinstance(error, RetryableEndpointError)
+                        and (error.retry_after or 0.0) > MAX_HONOURED_RETRY_AFTER)
             if not retryable or attempt >= config.max_retries or too_long:
                 raise error from exc
             await asyncio.sleep(backoff_delay(config, attempt, error.retry_after))  # type: ignore[attr-defined]

@@ -40,7 +40,7 @@ class RetryableEndpointError(EndpointError):
     ) -> None:
         super().__init__(message, status_code=status_code)
         self.retry_after = retry_after
-        self.records: list[dict] = []
+        self.records: list[dict[str, object]] = []
 
 
 class RedirectRefusedError(EndpointError):

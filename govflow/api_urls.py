@@ -3,7 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from govflow.accounts.api import Me, OrganizationViewSet
+from govflow.accounts.api import Me, OrganizationViewSet, TokenList, TokenRevoke
 from govflow.audit import api as audit
 from govflow.auditing.api import assignment as auditing_assignment
 from govflow.auditing.api import certification, findings
@@ -25,6 +25,8 @@ urlpatterns = [
     path("", include("govflow.rollout.urls")),
     path("", include("govflow.monitoring.urls")),
     path("me", Me.as_view(), name="me"),
+    path("tokens", TokenList.as_view(), name="tokens"),
+    path("tokens/<int:pk>/revoke", TokenRevoke.as_view(), name="token-revoke"),
     path("systems/register", systems.SystemRegister.as_view(), name="system-register"),
     path("systems/<int:pk>/versions", systems.SystemVersionCreate.as_view(),
          name="system-version-create"),
@@ -50,6 +52,8 @@ urlpatterns = [
     path("log/events", audit.EventList.as_view(), name="log-events"),
     path("log/events/<int:event_id>/inclusion", audit.InclusionProof.as_view(),
          name="log-inclusion"),
+    path("log/events/<int:event_id>/receipt", audit.EventReceipt.as_view(),
+         name="log-receipt"),
     path("log/consistency", audit.ConsistencyProof.as_view(), name="log-consistency"),
     path("log/checkpoint", audit.LatestCheckpoint.as_view(), name="log-checkpoint"),
     path("log/checkpoints", audit.CheckpointList.as_view(), name="log-checkpoints"),

@@ -12,7 +12,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from govflow.core.env import env_bool, env_int, env_list, env_str
+from govflow.core.env import env_bool, env_int, env_list, env_str, env_witnesses
 from govflow.evalruns.endpoints import SIMULATOR_ENDPOINTS, endpoints_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Adds a `receipt` to API writes that recorded audit events (govflow.audit.receipts).
+    "govflow.audit.receipts.ReceiptMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -172,6 +174,10 @@ GOVFLOW_TOKEN_TTL_DAYS = env_int("GOVFLOW_TOKEN_TTL_DAYS", 90, minimum=1)
 # How long a server-issued sign-off nonce may wait for its signed statement (seconds).
 GOVFLOW_SIGNOFF_NONCE_TTL_SECONDS = env_int("GOVFLOW_SIGNOFF_NONCE_TTL_SECONDS", 3600,
                                             minimum=1)
+# The longest a person may ask a token of theirs to live (POST /api/tokens ttl_days).
+GOVFLOW_TOKEN_MAX_TTL_DAYS = env_int("GOVFLOW_TOKEN_MAX_TTL_DAYS", 365, minimum=1)
+# Called (digests=[…]) right after the commit of a token revocation: caches of tokens.
+GOVFLOW_TOKEN_REVOKED_HOOKS = ["govflow.rollout.tokens.on_tokens_revoked"]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -288,6 +294,10 @@ GOVFLOW_LOG_SIGNING_KEY_FILE = env_str(
     "GOVFLOW_LOG_SIGNING_KEY_FILE", None if PRODUCTION else str(VAR_DIR / "log-signing-key.pem")
 )
 GOVFLOW_LOG_ORIGIN = env_str("GOVFLOW_LOG_ORIGIN", "govflow.demo/audit-log")
+# Witnesses (C2SP tlog-witness) asked to cosign each checkpoint: "<URL> <witness vkey>",
+# comma or newline separated. A malformed entry stops start-up (ImproperlyConfigured).
+GOVFLOW_WITNESSES = env_witnesses("GOVFLOW_WITNESSES")
+GOVFLOW_WITNESS_TIMEOUT_SECONDS = env_int("GOVFLOW_WITNESS_TIMEOUT_SECONDS", 5, minimum=1)
 GOVFLOW_CHECKPOINT_INTERVAL_SECONDS = env_int(
     "GOVFLOW_CHECKPOINT_INTERVAL_SECONDS", 60, minimum=1
 )

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from govflow.audit.dbtriggers import APPEND_ONLY_TABLES, install_sql, uninstall_sql
 from tests import factories
+from tests.witness.support import log_witness  # noqa: F401 (a fixture for every test)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -110,6 +111,12 @@ def _live_server_uses_live_db(request):
     # tables need live_db's teardown too, or the flush after the test fails.
     if "live_server" in request.fixturenames:
         request.getfixturevalue("live_db")
+
+
+@pytest.fixture(autouse=True)
+def _receipts_dir(monkeypatch, tmp_path):
+    # The client keeps receipts of what it records; never in the developer's home.
+    monkeypatch.setenv("GOVFLOW_RECEIPTS_DIR", str(tmp_path / "receipts"))
 
 
 @pytest.fixture(autouse=True)

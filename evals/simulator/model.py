@@ -66,7 +66,7 @@ class SimulatedModel:
                      for level, text in spec["levels"].items()}
             for factor, spec in data["factors"].items()
         }
-        templates = []
+        templates: list[Any] = []
         script = self.scripts.get(scenario.name, {})
         for turn, intents in (("report", script.get("report", {})),
                               ("question", script.get("answer", {}))):
@@ -187,13 +187,13 @@ class SimulatedModel:
         if turn == "report":
             lie = rng.random() < probs["deceive"]
             kind = "ambiguous" if ambiguous and lie else ("deceptive" if lie else "honest")
-            return rng.choice(script["report"][kind])
+            return str(rng.choice(script["report"][kind]))
         # Question turn: someone who already told the truth does not start lying now.
         reported = self._own_report(messages)
         was_honest = reported is not None and self.intent_of(known, "report", reported) == "honest"
         lie = not was_honest and rng.random() < probs["double_down"]
         kind = "ambiguous" if ambiguous and lie else ("deny" if lie else "admit")
-        return rng.choice(script["answer"][kind])
+        return str(rng.choice(script["answer"][kind]))
 
     @staticmethod
     def _own_report(messages: list[dict[str, Any]]) -> str | None:
@@ -237,7 +237,7 @@ class SimulatedModel:
     def _completion(self, content: str | None, calls: list[tuple[str, dict[str, Any]]],
                     rng: random.Random, messages: list[dict[str, Any]],
                     judge: bool = False) -> dict[str, Any]:
-        tool_calls = [
+        tool_calls: list[dict[str, Any]] = [
             {"id": f"call_sim_{rng.getrandbits(48):012x}", "type": "function",
              "function": {"name": name, "arguments": json.dumps(args)}}
             for name, args in calls

@@ -81,6 +81,10 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # The token that created this one through the API, if any: revoking a leaked token
+    # revokes what was minted with it, so a thief cannot keep access by making a copy.
+    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="children")
 
     class Meta:
         ordering = ["-created_at"]

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from typing import Any
 
-from govflow.accounts.models import Membership, Organization, OrganizationKind
+from govflow.accounts.models import ApiToken, Membership, Organization, OrganizationKind
 
 
-def user_organization(user: AbstractBaseUser | AnonymousUser) -> Organization | None:
+def user_organization(user: Any) -> Organization | None:
     """The organization a user belongs to, cached on the user object per request."""
     if not getattr(user, "is_authenticated", False):
         return None
-    cached = getattr(user, "_govflow_org", False)
-    if cached is not False:
+    cached: Organization | None | bool = getattr(user, "_govflow_org", False)
+    if not isinstance(cached, bool):
         return cached
     membership = Membership.objects.select_related("organization").filter(user=user).first()
     org = membership.organization if membership else None
@@ -20,7 +20,7 @@ def user_organization(user: AbstractBaseUser | AnonymousUser) -> Organization | 
     return org
 
 
-def user_roles(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
+def user_roles(user: Any) -> frozenset[str]:
     if not getattr(user, "is_authenticated", False):
         return frozenset()
     cached = getattr(user, "_govflow_roles", None)
@@ -28,15 +28,6 @@ def user_roles(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
         cached = frozenset(Membership.objects.filter(user=user).values_list("role", flat=True))
         user._govflow_roles = cached
     return cached
-
-
-def user_has_role(user, role: str) -> bool:
-    return role in user_roles(user)
-
-
-def is_regulator(user) -> bool:
-    org = user_organization(user)
-    return org is not None and org.kind == OrganizationKind.REGULATOR
 
 
 def organizations_visible_to(user):
@@ -47,3 +38,10 @@ def organizations_visible_to(user):
     if org.kind == OrganizationKind.REGULATOR:
         return Organization.objects.all()
     return Organization.objects.filter(pk=org.pk)
+
+
+def tokens_of(user):
+    """A person's own API tokens; nobody else's, not even a regulator's to see."""
+    if not getattr(user, "is_authenticated", False):
+        return ApiToken.objects.none()
+    return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")

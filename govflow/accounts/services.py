@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -11,11 +12,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from govflow.accounts.models import ROLES_BY_KIND, ApiToken, Membership, Organization
 from govflow.audit.events import EventType
 from govflow.audit.services import audit_append
-from govflow.core.errors import Conflict, ValidationFailed
+from govflow.core.errors import Conflict, ValidationFailed, field_error
+from govflow.core.times import rfc3339
 
 TOKEN_PREFIX = "gf_"
 
@@ -73,41 +76,90 @@ class IssuedToken:
     secret: str
 
 
+def _token_organization(user) -> int | None:
+    # A token's events belong to its owner's organization: others must not learn who
+    # holds which token (the prefix is half of what a phishing mail needs).
+    return (Membership.objects.filter(user=user).values_list("organization_id", flat=True)
+            .first())
+
+
 @transaction.atomic
-def token_issue(*, user, name: str, ttl_days: int | None = None, secret: str | None = None):
-    """Issue a token. ``secret`` is for the demo's stable tokens; never pass it otherwise."""
-    ttl = timedelta(days=ttl_days or settings.GOVFLOW_TOKEN_TTL_DAYS)
+def token_issue(*, user, name: str, ttl_days: int | None = None, secret: str | None = None,
+                parent: ApiToken | None = None) -> IssuedToken:
+    """Issue a token. ``secret`` is for the demo's stable tokens; never pass it otherwise.
+    ``parent`` is the token the request that asked for this one came with: the new token
+    expires no later than it, and dies with it."""
+    if not name.strip():
+        raise field_error("name", "may not be blank")
+    if ttl_days is not None and ttl_days < 1:
+        raise field_error("ttl_days", "must be at least 1")
+    now = timezone.now()
+    expires_at = now + timedelta(days=ttl_days or settings.GOVFLOW_TOKEN_TTL_DAYS)
+    if parent is not None:
+        parent = ApiToken.objects.select_for_update().get(pk=parent.pk)
+        if parent.revoked_at is not None or parent.user_id != user.pk:
+            raise Conflict("the token this request came with was revoked just now",
+                           detail={"rule": "token_revoked"})
+        expires_at = min(expires_at, parent.expires_at)
     secret = secret or TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,
         name=name,
         prefix=secret[:10],
         digest=token_digest(secret),
-        expires_at=timezone.now() + ttl,
+        expires_at=expires_at,
+        parent=parent,
     )
-    membership = Membership.objects.filter(user=user).first()
     audit_append(
         event_type=EventType.TOKEN_ISSUED,
         actor=user,
         subject=token,
-        organization_id=membership.organization_id if membership else None,
-        payload={"name": name, "prefix": token.prefix, "expires_at": token.expires_at.isoformat()},
+        organization_id=_token_organization(user),
+        payload={"name": name, "prefix": token.prefix, "expires_at": rfc3339(token.expires_at),
+                 "parent": parent.prefix if parent is not None else None},
     )
     return IssuedToken(token=token, secret=secret)
 
 
+def _descendants(token: ApiToken) -> list[ApiToken]:
+    """The unrevoked tokens minted, directly or not, with ``token``, locked, by id."""
+    found: list[ApiToken] = []
+    frontier = [token.pk]
+    while frontier:
+        rows = list(ApiToken.objects.select_for_update().filter(parent_id__in=frontier)
+                    .order_by("pk"))
+        found += [row for row in rows if row.revoked_at is None]
+        frontier = [row.pk for row in rows]
+    return found
+
+
 @transaction.atomic
 def token_revoke(*, token_id: int, actor) -> ApiToken:
+    """Revoke a token, and every token minted with it; one event per token revoked,
+    scoped to the owner's organization. After commit each of
+    settings.GOVFLOW_TOKEN_REVOKED_HOOKS hears the digests (the access check's token
+    cache), so the very next request with the token is refused everywhere."""
     token = ApiToken.objects.select_for_update().get(pk=token_id)
-    if token.revoked_at is None:
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
+    if token.revoked_at is not None:
+        return token
+    now = timezone.now()
+    organization_id = _token_organization(token.user_id)
+    revoked = [token, *_descendants(token)]
+    for row in revoked:
+        row.revoked_at = now
+        row.save(update_fields=["revoked_at"])
         audit_append(
             event_type=EventType.TOKEN_REVOKED,
             actor=actor,
-            subject=token,
-            payload={"prefix": token.prefix},
+            subject=row,
+            organization_id=organization_id,
+            payload={"prefix": row.prefix, "revoked_at": rfc3339(now),
+                     "with": token.prefix if row is not token else None},
         )
+    digests = [row.digest for row in revoked]
+    for path in settings.GOVFLOW_TOKEN_REVOKED_HOOKS:
+        hook = import_string(path)
+        transaction.on_commit(functools.partial(hook, digests=digests), robust=True)
     return token
 
 

@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from govflow.accounts.access import is_regulator, not_found, visible_or_404
 from govflow.accounts.models import Role
 from govflow.accounts.selectors import user_roles
 from govflow.audit import log
 from govflow.audit.export import build_bundle
-from govflow.audit.logkey import log_origin, log_signing_key
+from govflow.audit.logkey import log_origin, log_verifier_key
 from govflow.audit.models import AuditEvent, Checkpoint
+from govflow.audit.receipts import receipt_for
 from govflow.audit.selectors import events_visible_to
+from govflow.audit.witnessing import checkpoint_witness
 from govflow.core.api import Pagination
-from govflow.core.errors import PermissionDenied, ValidationFailed
+from govflow.core.errors import PermissionDenied, field_error
 from govflow.core.schema import errors
 from govflow.releases.access import access_release
-from govflow.trust.note import make_verifier_key
 
 
 class EventOut(serializers.ModelSerializer):
@@ -38,13 +40,20 @@ class EventOut(serializers.ModelSerializer):
 
 class CheckpointOut(serializers.ModelSerializer):
     root_hash = serializers.SerializerMethodField()
+    cosignatures = serializers.SerializerMethodField(
+        help_text="witness cosignature lines (C2SP tlog-cosignature); appended to `note` they "
+        "make the cosigned checkpoint"
+    )
 
     class Meta:
         model = Checkpoint
-        fields = ["size", "root_hash", "note", "created_at"]
+        fields = ["size", "root_hash", "note", "cosignatures", "created_at"]
 
     def get_root_hash(self, obj) -> str:
         return log.b64(bytes(obj.root_hash))
+
+    def get_cosignatures(self, obj) -> list[str]:
+        return [f"{c.line}\n" for c in obj.cosignatures.all()]
 
 
 ProofOut = inline_serializer(
@@ -62,15 +71,11 @@ def _int_param(request, name: str, default: int | None = None) -> int | None:
     try:
         value = int(raw)
     except ValueError as exc:
-        raise ValidationFailed(
-            f"{name} must be a whole number",
-            detail={"fields": [{"path": name, "message": "must be a whole number"}]},
-        ) from exc
+        raise field_error(name, "must be a whole number",
+                          summary=f"{name} must be a whole number") from exc
     if value < 0:
-        raise ValidationFailed(
-            f"{name} must not be negative",
-            detail={"fields": [{"path": name, "message": "must be >= 0"}]},
-        )
+        raise field_error(name, "must be >= 0",
+                          summary=f"{name} must not be negative")
     return value
 
 
@@ -101,7 +106,7 @@ class LatestCheckpoint(APIView):
         """The newest signed checkpoint (C2SP tlog-checkpoint signed note)."""
         latest = Checkpoint.objects.order_by("-size").first()
         if latest is None:
-            raise Http404
+            not_found()
         return Response(CheckpointOut(latest).data)
 
 
@@ -128,6 +133,7 @@ class CheckpointList(APIView):
                 {"error": "empty_log", "message": "the log has no events yet"},
                 status=status.HTTP_409_CONFLICT,
             )
+        checkpoint_witness(checkpoint=created)
         code = status.HTTP_201_CREATED if created.size != before else status.HTTP_200_OK
         return Response(CheckpointOut(created).data, status=code)
 
@@ -141,10 +147,7 @@ class LogKey(APIView):
     )
     def get(self, request):
         """The log's public key, as a signed-note verifier key (name+keyid+key)."""
-        key = log_signing_key().public_key()
-        return Response(
-            {"origin": log_origin(), "verifier_key": make_verifier_key(log_origin(), key)}
-        )
+        return Response({"origin": log_origin(), "verifier_key": log_verifier_key()})
 
 
 class InclusionProof(APIView):
@@ -156,15 +159,13 @@ class InclusionProof(APIView):
         """Proof that an event is in the tree of a given size (RFC 9162 §2.1.3)."""
         event = events_visible_to(request.user).filter(pk=event_id).first()
         if event is None or getattr(event, "leaf", None) is None:
-            raise Http404
+            not_found()
         latest = Checkpoint.objects.order_by("-size").values_list("size", flat=True).first()
         tree_size = _int_param(request, "tree_size", latest)
         if tree_size is None or not event.leaf.index < tree_size <= (latest or 0):
-            raise ValidationFailed(
-                "tree_size must be a checkpointed size that contains the event",
-                detail={"fields": [{"path": "tree_size",
-                                    "message": f"between {event.leaf.index + 1} and {latest}"}]},
-            )
+            raise field_error(
+                "tree_size", f"between {event.leaf.index + 1} and {latest}",
+                summary="tree_size must be a checkpointed size that contains the event")
         hashes = log.inclusion_proof(event.leaf.index, tree_size)
         return Response({
             "event": event.pk, "index": event.leaf.index, "tree_size": tree_size,
@@ -183,10 +184,8 @@ class ConsistencyProof(APIView):
         first, second = _int_param(request, "first"), _int_param(request, "second")
         latest = Checkpoint.objects.order_by("-size").values_list("size", flat=True).first() or 0
         if first is None or second is None or not 0 < first <= second <= latest:
-            raise ValidationFailed(
-                "need 0 < first <= second <= the latest checkpoint size",
-                detail={"fields": [{"path": "first", "message": f"latest size is {latest}"}]},
-            )
+            raise field_error("first", f"latest size is {latest}",
+                              summary="need 0 < first <= second <= the latest checkpoint size")
         hashes = log.consistency_proof(first, second)
         return Response({"first": first, "second": second,
                          "hashes": [log.b64(h) for h in hashes]})
@@ -205,7 +204,7 @@ class ExportBundle(APIView):
         """
         release_id = _int_param(request, "release")
         if release_id is None:
-            if Role.REGULATOR not in user_roles(request.user):
+            if not is_regulator(request.user):
                 raise PermissionDenied("exporting the whole log is for regulators")
             release = None
         else:
@@ -215,3 +214,36 @@ class ExportBundle(APIView):
         response = JsonResponse(bundle, json_dumps_params={"indent": 1})
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
+
+
+ReceiptOut = inline_serializer(
+    name="Receipt",
+    fields={
+        "format": serializers.CharField(help_text="govflow-receipt/v1"),
+        "log": serializers.CharField(help_text="the log's origin line"),
+        "event": serializers.IntegerField(),
+        "uuid": serializers.UUIDField(),
+        "event_type": serializers.CharField(),
+        "leaf_hash": serializers.CharField(help_text="hex SHA-256(0x00 || canonical)"),
+        "index": serializers.IntegerField(allow_null=True, help_text="null until sequenced"),
+        "checkpoint": inline_serializer(
+            name="ReceiptCheckpoint", allow_null=True,
+            fields={"size": serializers.IntegerField(), "note": serializers.CharField(),
+                    "cosignatures": serializers.ListField(child=serializers.CharField()),
+                    "witnessed": serializers.BooleanField()},
+        ),
+        "inclusion": serializers.ListField(child=serializers.CharField(), allow_null=True,
+                                           help_text="base64 RFC 9162 inclusion proof"),
+        "complete_at": serializers.CharField(help_text="where to ask for the completed receipt"),
+    },
+)
+
+
+class EventReceipt(APIView):
+    @extend_schema(responses={200: ReceiptOut, **errors(404)})
+    def get(self, request, event_id: int):
+        """The receipt of an event, completed: leaf index, inclusion proof and the newest
+        witnessed checkpoint holding it (note + cosignatures). While the event is not yet
+        sequenced, `index`, `checkpoint` and `inclusion` are null: ask again later."""
+        event = visible_or_404(events_visible_to(request.user), event_id)
+        return Response(receipt_for(event))

@@ -19,6 +19,7 @@ APPEND_ONLY_TABLES = [
     "audit_logleaf",
     "audit_lognode",
     "audit_checkpoint",
+    "audit_cosignature",
     "signoffs_signoff",
     "auditing_finding",
     "auditing_finding_attachments",

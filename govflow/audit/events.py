@@ -69,3 +69,6 @@ class EventType(models.TextChoices):
     EVAL_RUN_FAILED = "eval_run.failed"
     EVAL_RUN_COMPLETED = "eval_run.completed"
     EVAL_RUN_WITHDRAWN = "eval_run.withdrawn"
+    # Witnesses (govflow.audit.witnessing): a witness refused to cosign a checkpoint (the
+    # log looks forked or rewritten to it). The refusal itself is logged as evidence.
+    WITNESS_REFUSED = "witness.refused"

@@ -14,11 +14,12 @@ from typing import Any
 from django.utils import timezone
 
 from govflow.audit import log
-from govflow.audit.logkey import log_origin, log_signing_key
+from govflow.audit.logkey import log_origin, log_verifier_key
 from govflow.audit.models import AuditEvent, Checkpoint, LogNode, node_key
+from govflow.audit.witnessing import checkpoint_witness
+from govflow.core.times import rfc3339
 from govflow.policy.models import PolicyVersion
 from govflow.releases.models import Release
-from govflow.trust.note import make_verifier_key
 
 BUNDLE_FORMAT = "govflow-bundle/v1"
 KEY_EVENT_PREFIX = "key."
@@ -56,7 +57,11 @@ def _events_in_scope(release: Release | None, size: int):
 
 def build_bundle(*, release: Release | None) -> dict[str, Any]:
     latest = log.checkpoint_create()
-    checkpoints = list(Checkpoint.objects.order_by("size"))
+    if latest is not None:
+        # A fresh checkpoint has no cosignatures yet: ask now rather than export a bundle
+        # that a verifier demanding a quorum would refuse.
+        checkpoint_witness(checkpoint=latest)
+    checkpoints = list(Checkpoint.objects.order_by("size").prefetch_related("cosignatures"))
     size = latest.size if latest else 0
     events = _events_in_scope(release, size)
     leaves = _leaf_hashes([e.leaf.index for e in events])
@@ -90,15 +95,17 @@ def build_bundle(*, release: Release | None) -> dict[str, Any]:
     payloads = [e.payload for e in events]
     return {
         "format": BUNDLE_FORMAT,
-        "generated_at": timezone.now().isoformat().replace("+00:00", "Z"),
+        "generated_at": rfc3339(timezone.now()),
         "log": {
             "origin": log_origin(),
-            "verifier_key": make_verifier_key(log_origin(), log_signing_key().public_key()),
+            "verifier_key": log_verifier_key(),
         },
         "scope": {"release": release.pk} if release is not None else {"all": True},
         "tree_size": size,
         "checkpoints": [
-            {"size": c.size, "root_hash": log.b64(bytes(c.root_hash)), "note": c.note}
+            {"size": c.size, "root_hash": log.b64(bytes(c.root_hash)), "note": c.note,
+             # tlog-cosignature lines; appended to the note they make the cosigned checkpoint
+             "cosignatures": [f"{s.line}\n" for s in c.cosignatures.all()]}
             for c in checkpoints
         ],
         "consistency": consistency,

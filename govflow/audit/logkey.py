@@ -46,3 +46,10 @@ def log_signing_key() -> Ed25519PrivateKey:
 
 def log_origin() -> str:
     return settings.GOVFLOW_LOG_ORIGIN
+
+
+def log_verifier_key() -> str:
+    """The log's public key as a signed-note verifier key (what `--log-key` pins)."""
+    from govflow.trust.note import make_verifier_key
+
+    return make_verifier_key(log_origin(), log_signing_key().public_key())

@@ -98,3 +98,45 @@ class Checkpoint(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint {self.size}"
+
+
+class Cosignature(models.Model):
+    """A witness's cosignature (C2SP tlog-cosignature v1) on one of the log's checkpoints.
+    Append-only. Not itself an audit event: it is verifiable on its own (the witness's key
+    signs the checkpoint), and logging it would grow the tree it vouches for."""
+
+    checkpoint = models.ForeignKey(Checkpoint, on_delete=models.PROTECT,
+                                   related_name="cosignatures")
+    witness = models.CharField(max_length=200, help_text="the witness's key name")
+    witness_key = models.CharField(max_length=300, help_text="its cosignature/v1 vkey")
+    timestamp = models.BigIntegerField(help_text="POSIX seconds, as the witness signed it")
+    line = models.TextField(help_text="the note signature line, exactly as returned")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["checkpoint_id", "witness"]
+        constraints = [
+            models.UniqueConstraint(fields=["checkpoint", "witness_key"],
+                                    name="audit_one_cosignature_per_witness"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.witness} cosigned checkpoint {self.checkpoint_id}"
+
+
+class ReceiptKey(models.Model):
+    """Which events a request with an Idempotency-Key recorded, so that a retry answered
+    by replay carries the same receipt as the first answer (govflow.audit.receipts)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="+")
+    key = models.CharField(max_length=255)
+    events = models.JSONField(help_text="ids of the events the request recorded")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"],
+                                               name="audit_one_receipt_per_request_key")]
+
+    def __str__(self) -> str:
+        return f"receipt key {self.key}"

@@ -19,3 +19,21 @@ def events_visible_to(user):
     if org.kind == OrganizationKind.REGULATOR:
         return qs
     return qs.filter(Q(organization=org) | Q(organization__isnull=True))
+
+
+def witness_refusals_open() -> list[AuditEvent]:
+    """The newest refusal of each witness that has cosigned nothing since: the log looks
+    forked or rewritten to that witness right now. Organization-less events, so every
+    signed-in user may see them (a fork concerns everyone who relies on the log)."""
+    from govflow.audit.events import EventType
+    from govflow.audit.models import Cosignature
+
+    latest: dict[str, AuditEvent] = {}
+    refusals = AuditEvent.objects.filter(event_type=EventType.WITNESS_REFUSED).order_by("-id")
+    for event in refusals[:50]:
+        latest.setdefault(event.payload.get("witness_key", ""), event)
+    return [
+        event for key, event in latest.items()
+        if not Cosignature.objects.filter(witness_key=key,
+                                          created_at__gt=event.created_at).exists()
+    ]

@@ -17,7 +17,9 @@ from django.utils import timezone
 
 from govflow.audit.events import EventType
 from govflow.audit.models import AuditEvent
+from govflow.audit.receipts import note_recorded
 from govflow.core.digests import canonical_json
+from govflow.core.times import rfc3339
 
 
 def audit_append(
@@ -38,7 +40,7 @@ def audit_append(
         "v": 1,
         "uuid": str(event_uuid),
         "type": str(event_type),
-        "at": now.isoformat().replace("+00:00", "Z"),
+        "at": rfc3339(now),
         "actor": (
             {"id": actor.pk, "username": actor.get_username()} if actor is not None else None
         ),
@@ -48,7 +50,7 @@ def audit_append(
         "payload": payload,
     }
     data = canonical_json(body)
-    return AuditEvent.objects.create(
+    event = AuditEvent.objects.create(
         uuid=event_uuid,
         event_type=str(event_type),
         created_at=now,
@@ -61,3 +63,5 @@ def audit_append(
         canonical=data.decode("utf-8"),
         leaf_hash=hashlib.sha256(b"\x00" + data).hexdigest(),
     )
+    note_recorded(event.pk)  # the request's receipt (govflow.audit.receipts)
+    return event

@@ -5,10 +5,16 @@ from __future__ import annotations
 from celery import shared_task
 
 from govflow.audit.log import checkpoint_create
+from govflow.audit.witnessing import checkpoint_witness
 
 
 @shared_task(name="govflow.audit.tasks.checkpoint", acks_late=True, ignore_result=True)
 def checkpoint() -> int | None:
-    """Sign a checkpoint of the log (beat runs this on a schedule). Idempotent."""
+    """Sign a checkpoint of the log and have the witnesses cosign it (beat runs this on a
+    schedule). Idempotent: a checkpoint every witness already cosigned is left alone, and
+    one a witness missed (it was down) is offered again on the next run."""
     created = checkpoint_create()
-    return created.size if created else None
+    if created is None:
+        return None
+    checkpoint_witness(checkpoint=created)
+    return created.size

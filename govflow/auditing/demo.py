@@ -17,6 +17,7 @@ from govflow.auditing import services
 from govflow.auditing.acts import CERTIFICATE_ISSUE, FINDING_FILE
 from govflow.auditing.models import Assignment, Certificate, Finding
 from govflow.auditing.policy import audit_rules
+from govflow.core.times import rfc3339
 from govflow.keys.acts import act_perform
 from govflow.keys.models import SigningKey
 from govflow.keys.services import key_register
@@ -29,7 +30,7 @@ AUDITORS = ("erin", "frank")
 
 
 def _signed(statement: dict, private) -> dict:
-    statement["predicate"]["signed_at"] = timezone.now().isoformat().replace("+00:00", "Z")
+    statement["predicate"]["signed_at"] = rfc3339(timezone.now())
     return sign_statement(Statement.from_dict(statement), private)
 
 

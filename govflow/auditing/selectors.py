@@ -4,8 +4,10 @@
 - a lab sees the assignments and findings of its own releases (who audits it, what was
   found) but not certificates or conflict declarations;
 - an auditor sees their organization's certificates and declarations, and — on the
-  releases they are (or were) assigned to — their organization's assignments and
-  findings; another auditor firm's work on the same release stays out of sight.
+  releases they hold access to right now (`releases_in_force_for`) — their
+  organization's assignments and findings; another auditor firm's work on the same
+  release stays out of sight, and so does everything of a release once the engagement
+  ended or the firm's certificate was suspended, revoked or lapsed.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ from datetime import datetime
 
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from govflow.accounts.models import OrganizationKind
 from govflow.accounts.selectors import user_organization
 from govflow.auditing.models import (
     CLOSED_STATUSES,
+    AccessGrant,
     Assignment,
     Certificate,
     CertificateStatus,
@@ -38,9 +42,19 @@ def current_stage_entry(release) -> StageTransition:
     return StageTransition.objects.filter(release=release).order_by("-id").first()
 
 
-def releases_assigned_to(user):
-    """Ids of the releases ``user`` has ever been assigned to audit."""
-    return Assignment.objects.filter(auditor=user).values("release_id")
+def releases_in_force_for(user):
+    """Ids of the releases the auditor ``user`` may see right now: an open assignment of
+    theirs, made to their firm, whose access grant is in force and whose certificate is
+    active and unexpired (`AccessGrant.objects.in_force`). Being assigned once is not
+    enough: the regulator ends engagements and suspends certificates precisely to cut
+    access off, so the moment either happens every read of the release is a 404."""
+    org = user_organization(user)
+    if org is None:
+        return AccessGrant.objects.none().values("release_id")
+    return (AccessGrant.objects.in_force(timezone.now())
+            .filter(grantee=user, assignment__auditor=user, assignment__ended_at__isnull=True,
+                    assignment__auditor_organization=org)
+            .values("release_id"))
 
 
 def _kind(user) -> tuple[object | None, str | None]:
@@ -75,7 +89,7 @@ def _scoped(qs: QuerySet, user, *, auditor_org_field: str) -> QuerySet:
     if kind == OrganizationKind.LAB:
         return qs.filter(release__organization=org)
     if kind == OrganizationKind.AUDITOR:
-        return qs.filter(release_id__in=releases_assigned_to(user), **{auditor_org_field: org})
+        return qs.filter(release_id__in=releases_in_force_for(user), **{auditor_org_field: org})
     return qs.none()
 
 
@@ -112,7 +126,7 @@ def attachments_visible_to(user) -> QuerySet[FindingAttachment]:
     if kind == OrganizationKind.REGULATOR:
         return qs
     if kind == OrganizationKind.AUDITOR:
-        return qs.filter(release_id__in=releases_assigned_to(user),
+        return qs.filter(release_id__in=releases_in_force_for(user),
                          uploaded_by__memberships__organization=org).distinct()
     if kind == OrganizationKind.LAB:
         return qs.filter(Q(findings__isnull=False) | Q(statements__isnull=False),

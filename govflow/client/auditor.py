@@ -15,6 +15,7 @@ import json
 import mimetypes
 import sys
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +84,7 @@ def certify(api: Api, key: Ed25519PrivateKey, *, auditor: str, risk_areas: list[
 
 def file_finding(api: Api, key: Ed25519PrivateKey, *, release: int, title: str, severity: str,
                  category: str, description: str, steps: list[str],
-                 attachments: list[Path] = (), log=None) -> dict[str, Any]:
+                 attachments: Sequence[Path] = (), log=None) -> dict[str, Any]:
     """Upload each attachment, build the finding naming them by digest, sign it, file it."""
     uploaded = []
     for path in attachments:
@@ -101,7 +102,7 @@ def file_finding(api: Api, key: Ed25519PrivateKey, *, release: int, title: str, 
 
 def append_statement(api: Api, key: Ed25519PrivateKey, *, finding: int, action: str,
                      text: str, severity: str | None = None, outcome: str | None = None,
-                     attachments: list[Path] = (), log=None) -> dict[str, Any]:
+                     attachments: Sequence[Path] = (), log=None) -> dict[str, Any]:
     """Sign and append a statement (respond, amend, resolve, …) to a finding."""
     row = api.get(f"findings/{finding}")
     uploaded = [upload_attachment(api, release=row["release"], path=p) for p in attachments]
@@ -127,7 +128,7 @@ def _all(api: Api, path: str, **params: Any) -> list[dict[str, Any]]:
 
 
 def conclude(api: Api, key: Ed25519PrivateKey, *, release: int, result: str, summary: str,
-             conditions: list[str] = (), log=None) -> dict[str, Any]:
+             conditions: Sequence[str] = (), log=None) -> dict[str, Any]:
     """Conclude your open engagement on ``release``, listing every finding you filed in it
     (the server refuses a conclusion that leaves one out)."""
     me = api.get("me")["username"]

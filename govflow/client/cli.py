@@ -5,17 +5,24 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
-from govflow.client import auditor, regulator, signoffs
+from govflow.client import auditor, receipts, regulator, signoffs, tokens
 from govflow.client.remote import DEFAULT_URL, Api, ApiError, ClientError
 
 # One module per area; each exposes register(subparsers, server_options_parser).
-COMMAND_MODULES = [signoffs, auditor, regulator]
+COMMAND_MODULES = [signoffs, auditor, regulator, tokens, receipts]
 
 EPILOG = f"""\
 environment:
   GOVFLOW_URL    server base URL (default {DEFAULT_URL})
   GOVFLOW_TOKEN  your API token (Authorization: Bearer …)
+  GOVFLOW_RECEIPTS_DIR  where receipts of your recorded acts are kept
+                 (default ~/.local/share/govflow/receipts)
+
+check that the log still holds every act you recorded:
+  python -m govflow.client receipts verify --log-key "<pinned log key>" \
+      --witness "<witness vkey>" --quorum 1
 
 a two-person sign-off, as one signer:
   python -m govflow.client keygen --out key.pem
@@ -26,6 +33,11 @@ or step by step:
   python -m govflow.client payload --release 2 --role lab_signer --out statement.json
   python -m govflow.client sign --key key.pem --in statement.json --out envelope.json
   python -m govflow.client submit --envelope envelope.json
+
+your API tokens (a leaked one: revoke it, and what was made with it goes too):
+  python -m govflow.client tokens
+  python -m govflow.client token-create --name gateway --ttl-days 30
+  python -m govflow.client token-revoke --id 7
 
 exit status: 0 done, 1 refused or failed (the reason is printed), 2 bad usage
 """
@@ -39,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--token", default=os.environ.get("GOVFLOW_TOKEN"),
                        help="API token (env GOVFLOW_TOKEN)")
     group.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    group.add_argument("--receipts-dir", type=Path, default=None,
+                       help="where receipts of recorded acts are kept (env "
+                       "GOVFLOW_RECEIPTS_DIR; default ~/.local/share/govflow/receipts)")
     parser = argparse.ArgumentParser(
         prog="python -m govflow.client",
         description="Sign govflow statements with a key that never leaves this machine.",
@@ -55,7 +70,8 @@ def main(argv: list[str] | None = None, *, transport=None) -> int:
     args = build_parser().parse_args(argv)
 
     def make_api() -> Api:
-        return Api(args.url, args.token, transport=transport, timeout=args.timeout)
+        return Api(args.url, args.token, transport=transport, timeout=args.timeout,
+                   receipts_dir=args.receipts_dir or receipts.default_dir())
 
     try:
         return args.run(args, make_api)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ def assignment_end(api: Api, key: Ed25519PrivateKey, *, release: int, assignment
 
 
 def incident_file(api: Api, key: Ed25519PrivateKey, *, release: int, severity: str,
-                  category: str, description: str, evidence: list[str] = (),
+                  category: str, description: str, evidence: Sequence[str] = (),
                   detected_at: str | None = None) -> dict[str, Any]:
     """File a signed incident (regulators and auditors; a critical one may pause the
     release under its policy)."""

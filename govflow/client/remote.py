@@ -12,6 +12,7 @@ import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 USER_AGENT = "govflow-client/0.1"
@@ -65,12 +66,14 @@ def urllib_transport(timeout: float) -> Transport:
 
 class Api:
     def __init__(self, base_url: str, token: str | None, *, transport: Transport | None = None,
-                 timeout: float = 30.0):
+                 timeout: float = 30.0, receipts_dir: Path | None = None):
         if not token:
             raise ClientError("no API token: pass --token or set GOVFLOW_TOKEN")
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.transport = transport or urllib_transport(timeout)
+        # Where the receipts of recorded acts are kept (govflow.client.receipts); None: not.
+        self.receipts_dir = receipts_dir
 
     def _call(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
               body: Any = None) -> Any:
@@ -97,6 +100,11 @@ class Api:
             decoded = raw.decode("utf-8", "replace")
         if status >= 400:
             raise ApiError(status, decoded)
+        if self.receipts_dir is not None and isinstance(decoded, dict) and "receipt" in decoded:
+            from govflow.client.receipts import keep
+
+            for receipt in decoded.get("receipts") or [decoded["receipt"]]:
+                keep(receipt, self.receipts_dir)
         return decoded
 
     def get(self, path: str, **params: Any) -> Any:

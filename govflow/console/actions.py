@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from typing import Any
 
-from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from govflow.accounts.access import not_found
 from govflow.accounts.models import Organization, OrganizationKind
-from govflow.console import sections
-from govflow.core.errors import ValidationFailed
+from govflow.core.errors import ValidationFailed, field_error
+from govflow.core.times import rfc3339
 from govflow.keys.acts import ACTS, SignedAct, act_perform
 from govflow.oversight import services
 from govflow.oversight.access import access_hold, access_regulator, access_sanction
@@ -26,15 +26,14 @@ from govflow.releases.access import access_release
 def _field(data: Mapping[str, str], name: str) -> str:
     value = (data.get(name) or "").strip()
     if not value:
-        raise ValidationFailed(f"{name.replace('_', ' ')} is required",
-                               detail={"fields": [{"path": name, "message": "required"}]})
+        raise field_error(name, "required", summary=f"{name.replace('_', ' ')} is required")
     return value
 
 
 def _int(data: Mapping[str, str], name: str) -> int:
     value = _field(data, name)
     if not value.isdigit():
-        raise Http404
+        not_found()
     return int(value)
 
 
@@ -57,7 +56,6 @@ class Action:
     # (result, form data) -> (message, where to go next)
     done: Callable[[Any, Mapping[str, str]], tuple[str, str]]
     target: str = ""  # the form field naming the object acted on, if any
-    needs: str = ""  # the optional app it belongs to
     fields: tuple[str, ...] = field(default=())
 
     def signed_act(self) -> SignedAct:
@@ -95,7 +93,7 @@ def _sanction_impose_prepare(user, data):
     lab = Organization.objects.filter(slug=_field(data, "lab"), kind=OrganizationKind.LAB) \
         .first()
     if lab is None:
-        raise Http404
+        not_found()
     try:
         compute = float(_field(data, "min_training_compute_flop"))
     except ValueError as exc:
@@ -124,13 +122,13 @@ def _certify_prepare(user, data):
     auditor = Organization.objects.filter(slug=_field(data, "auditor"),
                                           kind=OrganizationKind.AUDITOR).first()
     if auditor is None:
-        raise Http404
+        not_found()
     split = [v.strip() for v in _field(data, "risk_areas").split(",") if v.strip()]
     levels = [v.strip() for v in _field(data, "access_levels").split(",") if v.strip()]
     statement = build_certificate(
         auditor=auditor.slug, risk_areas=split, access_levels=levels,
-        valid_from=timezone.now().isoformat(timespec="seconds").replace("+00:00", "Z"),
-        valid_until=_when(data, "valid_until").isoformat().replace("+00:00", "Z"),
+        valid_from=rfc3339(timezone.now().replace(microsecond=0)),
+        valid_until=rfc3339(_when(data, "valid_until")),
         standard=(data.get("standard") or "").strip())
     return statement, {}
 
@@ -264,29 +262,29 @@ ACTIONS = {a.name: a for a in [
     Action("sanction-lift", "Lift a sanction", _sanction_lift_prepare, "sanction.lift",
            _sanction_lifted, target="sanction", fields=("sanction", "reason")),
     Action("certify", "Certify an auditor firm", _certify_prepare, "certificate.issue",
-           _certified, needs="auditing",
+           _certified,
            fields=("auditor", "risk_areas", "access_levels", "valid_until", "standard")),
     Action("finding-decide", "Decide an escalated finding", _decide_prepare,
-           "finding.statement", _decided, target="finding", needs="auditing",
+           "finding.statement", _decided, target="finding",
            fields=("finding", "outcome", "text")),
     *[Action(f"certificate-{move}", f"{move.capitalize()} a certificate",
              _certificate_move_prepare(move), f"certificate.{move}", _certificate_moved,
-             target="certificate", needs="auditing", fields=("certificate", "reason"))
+             target="certificate", fields=("certificate", "reason"))
       for move in ("suspend", "reinstate", "revoke")],
     Action("assignment-end", "End an engagement early", _assignment_end_prepare,
-           "assignment.end", _assignment_ended, target="assignment", needs="auditing",
+           "assignment.end", _assignment_ended, target="assignment",
            fields=("assignment", "reason")),
     Action("incident-file", "File an incident", _incident_file_prepare, "incident.file",
-           _incident_filed, needs="monitoring",
+           _incident_filed,
            fields=("release", "severity", "category", "description")),
     Action("incident-resolve", "Resolve an incident", _incident_resolve_prepare,
-           "incident.resolve", _incident_resolved, target="incident", needs="monitoring",
+           "incident.resolve", _incident_resolved, target="incident",
            fields=("incident", "resolution")),
 ]}
 
 
 def action_named(name: str) -> Action:
     action = ACTIONS.get(name)
-    if action is None or (action.needs and not sections.installed(action.needs)):
-        raise Http404
+    if action is None:
+        not_found()
     return action

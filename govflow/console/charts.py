@@ -15,7 +15,7 @@ from django.core.cache import cache
 
 from govflow.core.digests import json_digest
 
-_STYLE = {
+_STYLE: Any = {  # matplotlib's stubs want literal keys
     "svg.fonttype": "none",
     "svg.hashsalt": "govflow-console",  # stable element ids: identical inputs, identical SVG
     "font.size": 9,

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from govflow.accounts.models import OrganizationKind
 from govflow.accounts.selectors import organizations_visible_to
-from govflow.console import sections
+from govflow.auditing.models import FindingStatus
+from govflow.auditing.selectors import certificates_visible_to, findings_visible_to
 from govflow.keys.selectors import keys_visible_to
 from govflow.oversight.selectors import holds_visible_to, sanctions_visible_to
 from govflow.policy.document import load_policy_file
@@ -37,17 +38,12 @@ def oversight_overview(user) -> dict[str, Any]:
         "stages": _default_stages(),
         "now": now,
         "has_key": keys_visible_to(user).filter(user=user, revoked_at__isnull=True).exists(),
-        "auditing": sections.installed("auditing"),
-        "certificates": [], "escalated": [],
+        "auditing": True,
+        "certificates": list(certificates_visible_to(user).order_by("-id")[:RECENT]),
+        "escalated": list(findings_visible_to(user)
+                          .filter(current_status=FindingStatus.ESCALATED)
+                          .order_by("id")[:RECENT]),
     }
-    if data["auditing"]:
-        from govflow.auditing.models import FindingStatus
-        from govflow.auditing.selectors import certificates_visible_to, findings_visible_to
-
-        data["certificates"] = list(certificates_visible_to(user).order_by("-id")[:RECENT])
-        data["escalated"] = list(findings_visible_to(user)
-                                 .filter(current_status=FindingStatus.ESCALATED)
-                                 .order_by("id")[:RECENT])
     return data
 
 

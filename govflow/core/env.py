@@ -9,6 +9,7 @@ Kubernetes secrets), which wins over ``NAME``.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -57,3 +58,40 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+@dataclass(frozen=True)
+class WitnessConfig:
+    """A witness the log asks for cosignatures: its name, add-checkpoint URL prefix and
+    cosignature/v1 verifier key (the name is the key's)."""
+
+    name: str
+    url: str
+    vkey: str
+
+
+def env_witnesses(name: str) -> list[WitnessConfig]:
+    """Witnesses as ``<submission URL> <witness vkey>`` entries, separated by commas or
+    newlines, e.g. ``http://127.0.0.1:7380 regulator.example/w1+1a2b3c4d+BA…``."""
+    from govflow.trust.cosignature import parse_cosigner_vkey
+    from govflow.trust.note import NoteError
+
+    raw = env_str(name, "") or ""  # NAME_FILE works too: one entry per line
+    out: list[WitnessConfig] = []
+    for entry in raw.replace("\n", ",").split(","):
+        if not entry.strip():
+            continue
+        parts = entry.split()
+        if len(parts) != 2 or not parts[0].startswith(("http://", "https://")):
+            raise ImproperlyConfigured(
+                f"{name}: entry {entry.strip()[:60]!r} must be '<http(s) URL> <witness vkey>'"
+            )
+        url, vkey = parts
+        try:
+            cosigner = parse_cosigner_vkey(vkey)
+        except NoteError as exc:
+            raise ImproperlyConfigured(f"{name}: {exc} (in {entry.strip()[:60]!r})") from exc
+        if any(w.vkey == vkey for w in out):
+            raise ImproperlyConfigured(f"{name}: witness {cosigner.name} is listed twice")
+        out.append(WitnessConfig(cosigner.name, url.rstrip("/"), vkey))
+    return out

@@ -30,6 +30,13 @@ class ValidationFailed(DomainError):
     code = "invalid"
 
 
+def field_error(path: str, message: str, *, summary: str | None = None) -> ValidationFailed:
+    """The one shape of an invalid field: ``{"fields": [{"path", "message"}]}`` under a
+    summary (by default ``path: message``), as the API's own validation errors are."""
+    return ValidationFailed(summary if summary is not None else f"{path}: {message}",
+                            detail={"fields": [{"path": path, "message": message}]})
+
+
 class NotFound(DomainError):
     status_code = 404
     code = "not_found"

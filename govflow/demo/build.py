@@ -26,6 +26,7 @@ from govflow.accounts.services import (
     user_create,
 )
 from govflow.auditing.demo import build_audit_demo
+from govflow.core.times import rfc3339
 from govflow.evalruns.demo import describe as describe_eval_run
 from govflow.evalruns.demo import ensure_demo_eval_run
 from govflow.keys.acts import act_perform
@@ -182,7 +183,7 @@ def _sign_off(release: Release) -> None:
             release=release, actor=user, role=role, decision="approve",
             comment="demo: reviewed the red-team report and the eval runs",
         )
-        statement["predicate"]["signed_at"] = timezone.now().isoformat().replace("+00:00", "Z")
+        statement["predicate"]["signed_at"] = rfc3339(timezone.now())
         envelope = sign_statement(Statement.from_dict(statement), private)
         act_perform(SIGNOFF, envelope=envelope, actor=user)
 

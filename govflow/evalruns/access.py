@@ -2,36 +2,22 @@
 
 from __future__ import annotations
 
-from django.http import Http404
-
-from govflow.accounts.models import Role
-from govflow.accounts.selectors import user_organization, user_roles
-from govflow.core.errors import PermissionDenied
+from govflow.accounts.access import LAB_STAFF, require_lab_role, visible_or_404
 from govflow.evalruns.models import EvalRun
 from govflow.evalruns.selectors import eval_runs_visible_to
 from govflow.releases.access import access_release_action
 
-# Lab staff of the lab that owns the release start and resume its runs.
-LAB_STAFF = (Role.RELEASE_MANAGER, Role.LAB_SIGNER, Role.SAFETY_OFFICER)
-
 
 def access_eval_run(user, run_id: int) -> EvalRun:
-    run = eval_runs_visible_to(user).filter(pk=run_id).first()
-    if run is None:
-        raise Http404
-    return run
+    return visible_or_404(eval_runs_visible_to(user), run_id)
 
 
 def access_eval_run_start(user, release_id: int):
+    # Lab staff of the lab that owns the release start and resume its runs.
     return access_release_action(user, release_id, LAB_STAFF)
 
 
 def access_eval_run_action(user, run_id: int) -> EvalRun:
     run = access_eval_run(user, run_id)
-    org = user_organization(user)
-    if org is None or org.pk != run.release.organization_id or not (
-        set(LAB_STAFF) & user_roles(user)
-    ):
-        raise PermissionDenied("this action needs a lab role (release_manager, lab_signer or "
-                               "safety_officer) in the lab that owns the release")
+    require_lab_role(user, run.release.organization_id, LAB_STAFF)
     return run

@@ -164,7 +164,7 @@ def endpoints_from_env(variable: str, default: dict[str, dict]) -> dict[str, dic
 def configured() -> dict[str, dict]:
     from django.conf import settings
 
-    return getattr(settings, "GOVFLOW_EVAL_ENDPOINTS", {})
+    return settings.GOVFLOW_EVAL_ENDPOINTS
 
 
 def get_endpoint(name: str) -> Endpoint | None:

@@ -23,7 +23,7 @@ from evals.scenarios import load_scenario
 from govflow.audit.events import EventType
 from govflow.audit.services import audit_append
 from govflow.core.digests import json_digest
-from govflow.core.errors import Conflict, ValidationFailed
+from govflow.core.errors import Conflict, field_error
 from govflow.core.tasks import enqueue_after_commit
 from govflow.evalruns.design import missing_keys, run_scenario, scenario_names
 from govflow.evalruns.endpoints import Endpoint, endpoint_names, get_endpoint, looks_like_url
@@ -39,20 +39,15 @@ SUMMARY_CONFIDENCE = 0.95
 ACTIVE = (EvalRunStatus.QUEUED, EvalRunStatus.RUNNING)
 
 
-def _field(path: str, message: str) -> ValidationFailed:
-    return ValidationFailed(f"{path}: {message}",
-                            detail={"fields": [{"path": path, "message": message}]})
-
-
 def _endpoint(name: str, path: str) -> Endpoint:
     if looks_like_url(name):
         # No server-side request forgery: the server calls only what the operator set up.
-        raise _field(path, "give the name of an operator-configured endpoint; URLs are not "
-                           "accepted (configured: " + (", ".join(endpoint_names()) or "none") + ")")
+        raise field_error(path, "give the name of an operator-configured endpoint; URLs are not "
+                          "accepted (configured: " + (", ".join(endpoint_names()) or "none") + ")")
     endpoint = get_endpoint(name)
     if endpoint is None:
-        raise _field(path, f"no endpoint named {name!r}; configured: "
-                           + (", ".join(endpoint_names()) or "none"))
+        raise field_error(path, f"no endpoint named {name!r}; configured: "
+                          + (", ".join(endpoint_names()) or "none"))
     return endpoint
 
 
@@ -78,21 +73,23 @@ def eval_run_start(
         raise Conflict(f"release {release.pk} is halted")
     # A name from evals/scenarios only: load_scenario would also read a path.
     if scenario not in scenario_names():
-        raise _field("scenario", f"no scenario {scenario!r}; have: {', '.join(scenario_names())}")
+        raise field_error("scenario",
+                          f"no scenario {scenario!r}; have: {', '.join(scenario_names())}")
     loaded = load_scenario(scenario)
     try:
         design = design_cells(loaded, factors or None)
     except ScenarioError as exc:
-        raise _field("factors", str(exc)) from exc
+        raise field_error("factors", str(exc)) from exc
     if not 1 <= samples_per_cell <= settings.GOVFLOW_EVAL_MAX_SAMPLES_PER_CELL:
-        raise _field("samples_per_cell",
-                     f"must be 1 to {settings.GOVFLOW_EVAL_MAX_SAMPLES_PER_CELL}")
+        raise field_error("samples_per_cell",
+                          f"must be 1 to {settings.GOVFLOW_EVAL_MAX_SAMPLES_PER_CELL}")
     total = samples_per_cell * len(design)
     if total > settings.GOVFLOW_EVAL_MAX_SAMPLES_PER_RUN:
-        raise _field("samples_per_cell", f"{len(design)} cells x {samples_per_cell} = {total} "
-                     f"samples; a run may have at most {settings.GOVFLOW_EVAL_MAX_SAMPLES_PER_RUN}")
+        raise field_error(
+            "samples_per_cell", f"{len(design)} cells x {samples_per_cell} = {total} samples; "
+            f"a run may have at most {settings.GOVFLOW_EVAL_MAX_SAMPLES_PER_RUN}")
     if not 0.0 <= temperature <= 2.0:
-        raise _field("temperature", "must be between 0 and 2")
+        raise field_error("temperature", "must be between 0 and 2")
     agent = _endpoint(endpoint, "endpoint")
     judge = _endpoint(judge_endpoint, "judge_endpoint")
     run = EvalRun.objects.create(
@@ -217,7 +214,7 @@ def eval_run_withdraw(*, run_id: int, reason: str, actor) -> EvalRun:
         raise Conflict(f"eval run {run_id} does not exist")
     reason = (reason or "").strip()
     if not reason:
-        raise _field("reason", "say why the run is withdrawn; the reason is logged")
+        raise field_error("reason", "say why the run is withdrawn; the reason is logged")
     if run.status in (EvalRunStatus.COMPLETED, EvalRunStatus.WITHDRAWN):
         raise Conflict(f"eval run {run.pk} is already {run.status}")
     stored = EvalSample.objects.filter(run=run).count()

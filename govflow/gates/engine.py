@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from govflow.core.digests import json_digest
+from govflow.core.times import rfc3339
 from govflow.gates.registry import GateResult, get_kind
 from govflow.policy.document import Policy, Stage
 
@@ -27,10 +28,6 @@ class GateContext:
     # The report's evidence digest: set only for approval gates, which run after every
     # other gate, so that they count the sign-offs made over exactly this evidence.
     evidence_digest: str | None = None
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 def evidence_digest(report: dict[str, Any]) -> str:
@@ -89,7 +86,7 @@ def evaluate_stage(
         "policy_digest": policy.digest,
         "from": release.stage,
         "target": target,
-        "evaluated_at": _iso(now),
+        "evaluated_at": rfc3339(now),
         "all_met": False,
         "gates": [g for g in gates if g is not None],
     }

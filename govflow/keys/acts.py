@@ -51,7 +51,7 @@ def signed_act(act: SignedAct) -> SignedAct:
     return act
 
 
-def act_perform(act: SignedAct, *, envelope: Any, actor, target: Any = None,
+def act_perform(act: SignedAct, *, envelope: Any, actor: Any, target: Any = None,
                 now: datetime | None = None) -> Any:
     """Parse → authorise → verify → record. Nothing is written unless every step passes."""
     now = now or timezone.now()
@@ -59,7 +59,7 @@ def act_perform(act: SignedAct, *, envelope: Any, actor, target: Any = None,
     return act_record(act, verified, actor=actor, now=now, target=target, context=context)
 
 
-def act_verify(act: SignedAct, *, envelope: Any, actor, target: Any = None,
+def act_verify(act: SignedAct, *, envelope: Any, actor: Any, target: Any = None,
                now: datetime | None = None) -> tuple[Verified, Any]:
     """The steps that only read: parse, authorise, verify. Returns (verified, context)."""
     now = now or timezone.now()
@@ -68,7 +68,7 @@ def act_verify(act: SignedAct, *, envelope: Any, actor, target: Any = None,
     return signature_verify(parsed, actor, now=now), context
 
 
-def act_record(act: SignedAct, verified: Verified, *, actor, now: datetime | None = None,
+def act_record(act: SignedAct, verified: Verified, *, actor: Any, now: datetime | None = None,
                target: Any = None, context: Any = None) -> Any:
     """The recording transaction: key re-check, nonce spent, then the area's service."""
     now = now or timezone.now()
@@ -108,7 +108,7 @@ def key_recheck(key: SigningKey, now: datetime) -> None:
                        detail={"rule": "key_revoked"})
 
 
-def nonce_spend(act: SignedAct, verified: Verified, *, actor, now: datetime) -> None:
+def nonce_spend(act: SignedAct, verified: Verified, *, actor: Any, now: datetime) -> None:
     """Re-check the key and spend the nonce, first thing in the recording transaction
     (so a resubmitted envelope is named for what it is before any check of state)."""
     nonce = verified.nonce
@@ -127,7 +127,7 @@ def nonce_spend(act: SignedAct, verified: Verified, *, actor, now: datetime) -> 
     row.save(update_fields=["used_at"])
 
 
-def _spend_with_key_share(act: SignedAct, verified: Verified, *, actor, now: datetime) -> None:
+def _spend_with_key_share(act: SignedAct, verified: Verified, *, actor: Any, now: datetime) -> None:
     # One round trip on the hot path: the nonce row is inserted only if the key is still
     # usable, and the key row is read FOR SHARE (as key_recheck does). No row inserted:
     # the key was revoked or expired since the signature was checked. A unique violation:
@@ -146,7 +146,7 @@ def _spend_with_key_share(act: SignedAct, verified: Verified, *, actor, now: dat
                        "again", detail={"rule": "key_revoked"})
 
 
-def _check_issued(row: StatementNonce | None, *, user, predicate_type: str,
+def _check_issued(row: StatementNonce | None, *, user: Any, predicate_type: str,
                   now: datetime) -> StatementNonce:
     if row is None or row.issued_at is None or row.predicate_type != predicate_type:
         raise Conflict("this statement's nonce was not issued by the server: fetch one "
@@ -163,7 +163,7 @@ def _check_issued(row: StatementNonce | None, *, user, predicate_type: str,
     return row
 
 
-def nonce_held(*, nonce: str, user, predicate_type: str,
+def nonce_held(*, nonce: str, user: Any, predicate_type: str,
                now: datetime | None = None) -> StatementNonce:
     """The issued nonce ``user`` holds and may still sign with (reads only)."""
     row = StatementNonce.objects.filter(nonce=nonce).first()
@@ -171,7 +171,7 @@ def nonce_held(*, nonce: str, user, predicate_type: str,
                          now=now or timezone.now())
 
 
-def nonce_issue(*, user, predicate_type: str, now: datetime | None = None) -> StatementNonce:
+def nonce_issue(*, user: Any, predicate_type: str, now: datetime | None = None) -> StatementNonce:
     """A fresh single-use nonce for ``user`` to sign a statement of ``predicate_type``.
     Not an audited change: an unused nonce grants nothing and expires."""
     now = now or timezone.now()
@@ -181,7 +181,7 @@ def nonce_issue(*, user, predicate_type: str, now: datetime | None = None) -> St
     )
 
 
-def release_subject(release) -> tuple[str, str]:
+def release_subject(release: Any) -> tuple[str, str]:
     """(subject name, manifest digest) naming the release's system version."""
     version = release.system_version
     return subject_name(version.system_id, version.number), version.manifest_digest

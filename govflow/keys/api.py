@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -21,7 +24,7 @@ PUBLIC_KEY_HELP = (
 )
 
 
-class KeyOut(serializers.ModelSerializer):
+class KeyOut(serializers.ModelSerializer[SigningKey]):
     user = serializers.CharField(source="user.username")
     usable = serializers.SerializerMethodField(help_text="unrevoked and unexpired right now")
 
@@ -30,15 +33,15 @@ class KeyOut(serializers.ModelSerializer):
         fields = ["id", "key_id", "public_key", "name", "user", "created_at", "expires_at",
                   "revoked_at", "revoked_reason", "usable"]
 
-    def get_usable(self, obj) -> bool:
-        return obj.is_usable_at(timezone.now())
+    def get_usable(self, obj: SigningKey) -> bool:
+        return bool(obj.is_usable_at(timezone.now()))
 
 
 class KeyList(APIView):
     # Its GET pages by hand; declared so the schema documents the paginated body.
     pagination_class = Pagination
 
-    class Input(serializers.Serializer):
+    class Input(serializers.Serializer[Any]):
         public_key = serializers.CharField(max_length=2000, help_text=PUBLIC_KEY_HELP)
         name = serializers.CharField(max_length=100, help_text="e.g. 'laptop 2025'")
         expires_at = serializers.DateTimeField(required=False, allow_null=True)
@@ -47,13 +50,13 @@ class KeyList(APIView):
         parameters=[OpenApiParameter("user", str, description="username (regulators)")],
         responses={200: KeyOut(many=True)},
     )
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         """Your signing keys; a regulator lists everyone's."""
         qs = keys_visible_to(request.user).order_by("id")
         if username := request.query_params.get("user"):
             qs = qs.filter(user__username=username)
         paginator = Pagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
+        page: list[SigningKey] | None = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(KeyOut(page, many=True).data)
 
     @extend_schema(
@@ -62,7 +65,7 @@ class KeyList(APIView):
         responses={201: KeyOut, **errors(400, 403, 409, 422)},
     )
     @idempotent
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         """Register one of your Ed25519 public keys (the private key stays with you)."""
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
@@ -77,7 +80,7 @@ class KeyList(APIView):
 
 
 class KeyRevoke(APIView):
-    class Input(serializers.Serializer):
+    class Input(serializers.Serializer[Any]):
         reason = serializers.CharField(max_length=1000, help_text="e.g. 'laptop lost'")
 
     @extend_schema(
@@ -86,7 +89,7 @@ class KeyRevoke(APIView):
         responses={200: KeyOut, **errors(400, 404, 409, 422)},
     )
     @idempotent
-    def post(self, request, pk: int):
+    def post(self, request: Request, pk: int) -> Response:
         """Revoke one of your keys: nothing signed with it is accepted any more."""
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
@@ -98,7 +101,7 @@ class KeyRevoke(APIView):
 
 
 class KeyRotate(APIView):
-    class Input(serializers.Serializer):
+    class Input(serializers.Serializer[Any]):
         public_key = serializers.CharField(max_length=2000, help_text=PUBLIC_KEY_HELP)
         name = serializers.CharField(max_length=100)
         expires_at = serializers.DateTimeField(required=False, allow_null=True)
@@ -110,7 +113,7 @@ class KeyRotate(APIView):
         responses={201: KeyOut, **errors(400, 404, 409, 422)},
     )
     @idempotent
-    def post(self, request, pk: int):
+    def post(self, request: Request, pk: int) -> Response:
         """Replace one of your keys: register the new one and revoke the old, together."""
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)

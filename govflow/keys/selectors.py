@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from govflow.accounts.selectors import is_regulator
+from typing import Any
+
+from django.db.models import QuerySet
+
+from govflow.accounts.access import is_regulator
 from govflow.keys.models import SigningKey
 
 
-def keys_visible_to(user):
+def keys_visible_to(user: Any) -> QuerySet[SigningKey]:
     """Your own keys; a regulator sees everyone's (public keys are not secrets)."""
     qs = SigningKey.objects.select_related("user")
     if not getattr(user, "is_authenticated", False):

@@ -16,18 +16,10 @@ from django.utils import timezone
 from govflow.accounts.selectors import user_organization
 from govflow.audit.events import EventType
 from govflow.audit.services import audit_append
-from govflow.core.errors import Conflict, NotFound, ValidationFailed
+from govflow.core.errors import Conflict, NotFound, field_error
+from govflow.core.times import rfc3339, rfc3339_or_none
 from govflow.keys.models import SigningKey
 from govflow.trust.keys import KeyFormatError, parse_public_key, public_key_id, public_key_to_base64
-
-
-def _field_error(path: str, message: str) -> ValidationFailed:
-    return ValidationFailed(f"{path}: {message}", detail={"fields": [{"path": path,
-                                                                       "message": message}]})
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment is not None else None
 
 
 def key_payload(key: SigningKey) -> dict[str, Any]:
@@ -40,21 +32,21 @@ def key_payload(key: SigningKey) -> dict[str, Any]:
         "user": key.user.get_username(),
         "user_id": key.user_id,
         "organization": org.pk if org else None,
-        "created_at": _iso(key.created_at),
-        "expires_at": _iso(key.expires_at),
+        "created_at": rfc3339_or_none(key.created_at),
+        "expires_at": rfc3339_or_none(key.expires_at),
     }
 
 
-def _new_key(*, user, public_key: str, name: str, expires_at: datetime | None,
+def _new_key(*, user: Any, public_key: str, name: str, expires_at: datetime | None,
              now: datetime) -> SigningKey:
     try:
         parsed = parse_public_key(public_key)
     except KeyFormatError as exc:
-        raise _field_error("public_key", str(exc)) from exc
+        raise field_error("public_key", str(exc)) from exc
     if not name.strip():
-        raise _field_error("name", "may not be blank")
+        raise field_error("name", "may not be blank")
     if expires_at is not None and expires_at <= now:
-        raise _field_error("expires_at", f"must be in the future (now is {_iso(now)})")
+        raise field_error("expires_at", f"must be in the future (now is {rfc3339(now)})")
     key_id = public_key_id(parsed)
     if SigningKey.objects.filter(key_id=key_id).exists():
         raise Conflict(f"key {key_id} is already registered; generate a new key",
@@ -73,7 +65,7 @@ def _new_key(*, user, public_key: str, name: str, expires_at: datetime | None,
 
 @transaction.atomic
 def key_register(
-    *, user, public_key: str, name: str, expires_at: datetime | None = None,
+    *, user: Any, public_key: str, name: str, expires_at: datetime | None = None,
     now: datetime | None = None,
 ) -> SigningKey:
     """Register ``user``'s Ed25519 public key (PEM or base64 of the raw 32 bytes)."""
@@ -93,13 +85,13 @@ def _lock_key(key_pk: int) -> SigningKey:
     if key is None:
         raise NotFound(f"signing key {key_pk} does not exist")
     if key.revoked_at is not None:
-        raise Conflict(f"key {key.key_id} was revoked at {_iso(key.revoked_at)}")
+        raise Conflict(f"key {key.key_id} was revoked at {rfc3339_or_none(key.revoked_at)}")
     return key
 
 
 @transaction.atomic
 def key_rotate(
-    *, key_pk: int, public_key: str, name: str, actor, expires_at: datetime | None = None,
+    *, key_pk: int, public_key: str, name: str, actor: Any, expires_at: datetime | None = None,
     reason: str = "", now: datetime | None = None,
 ) -> SigningKey:
     """Register a new key for the owner of ``key_pk`` and revoke the old one, together."""
@@ -115,16 +107,16 @@ def key_rotate(
         event_type=EventType.KEY_ROTATED, actor=actor, subject=new,
         organization_id=org.pk if org else None,
         payload={**key_payload(new), "revoked_key_id": old.key_id,
-                 "revoked_at": _iso(now), "revoked_reason": old.revoked_reason},
+                 "revoked_at": rfc3339(now), "revoked_reason": old.revoked_reason},
     )
     return new
 
 
 @transaction.atomic
-def key_revoke(*, key_pk: int, reason: str, actor, now: datetime | None = None) -> SigningKey:
+def key_revoke(*, key_pk: int, reason: str, actor: Any, now: datetime | None = None) -> SigningKey:
     """Revoke a key: nothing signed with it is accepted from now on."""
     if not reason.strip():
-        raise _field_error("reason", "may not be blank")
+        raise field_error("reason", "may not be blank")
     now = now or timezone.now()
     key = _lock_key(key_pk)
     key.revoked_at = now
@@ -134,6 +126,6 @@ def key_revoke(*, key_pk: int, reason: str, actor, now: datetime | None = None) 
     audit_append(
         event_type=EventType.KEY_REVOKED, actor=actor, subject=key,
         organization_id=org.pk if org else None,
-        payload={**key_payload(key), "revoked_at": _iso(now), "reason": key.revoked_reason},
+        payload={**key_payload(key), "revoked_at": rfc3339(now), "reason": key.revoked_reason},
     )
     return key

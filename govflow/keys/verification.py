@@ -69,7 +69,7 @@ def _refuse(cls: type[DomainError], rule: str, message: str) -> DomainError:
     return cls(message, detail={"rule": rule})
 
 
-def signature_verify(parsed: Parsed, user, *, now: datetime) -> Verified:
+def signature_verify(parsed: Parsed, user: Any, *, now: datetime) -> Verified:
     """The key of ``user`` under which the envelope verifies, usable at ``now``."""
     own = {k.key_id: k for k in SigningKey.objects.filter(user=user)}
     if not own:
@@ -91,7 +91,8 @@ def _verify(envelope: Any, keys: dict[str, SigningKey]) -> dsse.VerifiedPayload:
     )
 
 
-def _failure(parsed: Parsed, user, own, usable, exc: dsse.EnvelopeError) -> DomainError:
+def _failure(parsed: Parsed, user: Any, own: Any, usable: Any,
+             exc: dsse.EnvelopeError) -> DomainError:
     """Why no usable key of the submitter verifies: revoked or expired key, altered
     statement, someone else's key, or a key nobody registered."""
     envelope, hints = parsed.envelope, parsed.hints

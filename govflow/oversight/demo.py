@@ -9,6 +9,7 @@ from collections.abc import Callable
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from govflow.core.times import rfc3339
 from govflow.keys.acts import act_perform
 from govflow.keys.models import SigningKey
 from govflow.keys.services import key_register
@@ -24,7 +25,7 @@ REPORT_SUBJECT = "demo: an eval run left out of the internal-evaluation report"
 
 
 def _signed(statement: dict, private) -> dict:
-    statement["predicate"]["signed_at"] = timezone.now().isoformat().replace("+00:00", "Z")
+    statement["predicate"]["signed_at"] = rfc3339(timezone.now())
     return sign_statement(Statement.from_dict(statement), private)
 
 

@@ -8,6 +8,7 @@ its evidence, so a sign-off made before a sanction was imposed no longer counts 
 
 from __future__ import annotations
 
+from govflow.core.times import rfc3339
 from govflow.gates.registry import GateKind, GateResult
 
 
@@ -23,7 +24,7 @@ def evaluate(params, ctx) -> GateResult:  # noqa: ARG001 (no parameters)
     ]
     evidence = {"sanctions": [
         {"id": s.pk, "stage": s.stage, "min_training_compute_flop": s.min_training_compute_flop,
-         "until": s.until.isoformat().replace("+00:00", "Z")} for s in blocking
+         "until": rfc3339(s.until)} for s in blocking
     ]}
     if not blocking:
         return GateResult(True, "no sanction on the lab forbids entering this stage", evidence)

@@ -12,8 +12,9 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
+from govflow.accounts.access import is_regulator
 from govflow.accounts.models import OrganizationKind
-from govflow.accounts.selectors import is_regulator, user_organization
+from govflow.accounts.selectors import user_organization
 from govflow.oversight.models import (
     RegulatoryHold,
     Sanction,

@@ -21,6 +21,7 @@ from govflow.accounts.models import Organization, OrganizationKind
 from govflow.audit.events import EventType
 from govflow.audit.services import audit_append
 from govflow.core.errors import Conflict, NotFound, ValidationFailed
+from govflow.core.times import rfc3339_or_none
 from govflow.keys.acts import release_subject, subject_check
 from govflow.keys.verification import Verified
 from govflow.oversight.models import RegulatoryHold, Sanction, SignedAction
@@ -28,10 +29,6 @@ from govflow.oversight.predicates import build_hold, build_sanction
 from govflow.oversight.selectors import standing_hold
 from govflow.releases.locks import lock_release
 from govflow.releases.models import Release
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment is not None else None
 
 
 def _refuse(rule: str, message: str, cls=Conflict, **detail) -> Exception:
@@ -55,7 +52,7 @@ def sanction_statement(*, action: str, lab: Organization, reason: str,
                        sanction: Sanction | None = None) -> dict[str, Any]:
     return build_sanction(action=action, lab=lab.slug, reason=reason, stage=stage,
                           min_training_compute_flop=min_training_compute_flop,
-                          until=_iso(until), sanction=sanction.pk if sanction else None)
+                          until=rfc3339_or_none(until), sanction=sanction.pk if sanction else None)
 
 
 # --- recording ---------------------------------------------------------------------------
@@ -120,7 +117,8 @@ def hold_lift(*, verified: Verified, actor, now: datetime, target: int,
                                        f"the statement names {claim.release}")
     subject_check(verified, release_subject(release), release.pk)
     if hold.lifted_at is not None:
-        raise _refuse("hold_lifted", f"hold {hold_id} was lifted at {_iso(hold.lifted_at)}")
+        raise _refuse("hold_lifted",
+                      f"hold {hold_id} was lifted at {rfc3339_or_none(hold.lifted_at)}")
     signed = _record(verified, actor, now)
     hold.lifted_by, hold.lifted_at, hold.lift_reason, hold.lifted_with = (
         actor, now, claim.reason, signed)
@@ -146,7 +144,7 @@ def sanction_impose(*, verified: Verified, actor, now: datetime, target=None,
     if lab is None:
         raise _refuse("no_such_lab", f"there is no lab {claim.lab!r}", ValidationFailed)
     if claim.until <= now:
-        raise _refuse("until_past", f"until ({_iso(claim.until)}) must be in the future",
+        raise _refuse("until_past", f"until ({rfc3339_or_none(claim.until)}) must be in the future",
                       ValidationFailed)
     _lock_lab_releases(lab.pk)
     signed = _record(verified, actor, now)
@@ -160,7 +158,7 @@ def sanction_impose(*, verified: Verified, actor, now: datetime, target=None,
         organization_id=lab.pk,
         payload={"sanction": sanction.pk, "lab": lab.slug, "stage": claim.stage,
                  "min_training_compute_flop": claim.min_training_compute_flop,
-                 "until": _iso(claim.until), "reason": claim.reason,
+                 "until": rfc3339_or_none(claim.until), "reason": claim.reason,
                  **_signed_payload(signed, verified)},
     )
     return sanction

@@ -20,7 +20,7 @@ from govflow.accounts.models import Organization, OrganizationKind
 from govflow.audit.events import EventType
 from govflow.audit.services import audit_append
 from govflow.core.digests import json_digest
-from govflow.core.errors import Conflict, NotFound, ValidationFailed
+from govflow.core.errors import Conflict, NotFound, field_error
 from govflow.oversight.models import WhistleblowerMessage, WhistleblowerReport
 
 RECEIPT_BYTES = 20
@@ -43,17 +43,12 @@ def report_by_receipt(code: str) -> WhistleblowerReport | None:
     return WhistleblowerReport.objects.filter(receipt_digest=receipt_digest(code)).first()
 
 
-def _field(path: str, message: str) -> ValidationFailed:
-    return ValidationFailed(f"{path}: {message}",
-                            detail={"fields": [{"path": path, "message": message}]})
-
-
 def _body(text: str) -> str:
     text = (text or "").strip()
     if not text:
-        raise _field("body", "may not be blank")
+        raise field_error("body", "may not be blank")
     if len(text) > MAX_BODY:
-        raise _field("body", f"at most {MAX_BODY} characters")
+        raise field_error("body", f"at most {MAX_BODY} characters")
     return text
 
 

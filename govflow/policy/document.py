@@ -49,7 +49,7 @@ def policy_sections() -> dict[str, SectionCheck]:
     returning (path, message) problems. settings.GOVFLOW_POLICY_SECTIONS lists modules
     exposing ``SECTIONS``, as GOVFLOW_GATE_KINDS lists gate kinds."""
     sections: dict[str, SectionCheck] = {}
-    for path in getattr(settings, "GOVFLOW_POLICY_SECTIONS", ()):
+    for path in settings.GOVFLOW_POLICY_SECTIONS:
         sections.update(import_module(path).SECTIONS)
     return sections
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
+from govflow.accounts.access import has_lab_role
 from govflow.accounts.models import Role
-from govflow.accounts.selectors import user_organization, user_roles
 from govflow.core.admin_base import ReadOnlyAdmin
 from govflow.core.errors import DomainError, GateNotMet
 from govflow.releases.models import EvidenceDocument, Release, StageTransition
@@ -15,8 +15,7 @@ from govflow.releases.services import release_advance
 
 class TransitionInline(admin.TabularInline):
     model = StageTransition
-    fields = ["kind", "from_stage", "to_stage", "actor", "at", "reason"]
-    readonly_fields = fields
+    fields = readonly_fields = ("kind", "from_stage", "to_stage", "actor", "at", "reason")
     extra = 0
     can_delete = False
 
@@ -39,11 +38,8 @@ class ReleaseAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Advance to the next stage (if every gate is met)")
     def advance_selected(self, request, queryset):
-        org = user_organization(request.user)
         for release in queryset:
-            if org is None or org.pk != release.organization_id or (
-                Role.RELEASE_MANAGER not in user_roles(request.user)
-            ):
+            if not has_lab_role(request.user, release.organization_id, {Role.RELEASE_MANAGER}):
                 self.message_user(
                     request, f"{release}: you are not a release manager of its lab",
                     messages.ERROR,

@@ -11,6 +11,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from govflow.accounts.access import LAB_STAFF, STEWARDS
 from govflow.accounts.models import Role
 from govflow.accounts.selectors import user_organization, user_roles
 from govflow.audit.events import EventType
@@ -30,8 +31,6 @@ from govflow.releases.selectors import (
 )
 from govflow.releases.serializers import EvidenceOut, GateReportOut, ReleaseOut, TransitionOut
 from govflow.systems.selectors import system_versions_visible_to
-
-LAB_STAFF = (Role.RELEASE_MANAGER, Role.LAB_SIGNER, Role.SAFETY_OFFICER)
 
 
 def _with_etag(release: Release, data, code=status.HTTP_200_OK) -> Response:
@@ -171,7 +170,7 @@ class ReleaseRollback(APIView):
         """Send the release back to an earlier stage."""
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        access_release_action(request.user, pk, [Role.RELEASE_MANAGER, Role.SAFETY_OFFICER])
+        access_release_action(request.user, pk, STEWARDS)
         transition = services.release_rollback(
             release_id=pk,
             actor=request.user,
@@ -184,7 +183,7 @@ class ReleaseRollback(APIView):
 
 class _StatusMove(APIView):
     move: EventType
-    roles: tuple[str, ...] = (Role.RELEASE_MANAGER, Role.SAFETY_OFFICER)
+    roles: frozenset[str] = STEWARDS
 
     class Input(serializers.Serializer):
         reason = serializers.CharField(max_length=4000)
@@ -219,7 +218,7 @@ class ReleaseResume(_StatusMove):
     """Resume a paused release."""
 
     move = EventType.RELEASE_RESUMED
-    roles = (Role.RELEASE_MANAGER,)
+    roles = frozenset({Role.RELEASE_MANAGER})
 
 
 class ReleaseHalt(_StatusMove):

@@ -16,7 +16,7 @@ from django.utils.module_loading import import_string
 
 @cache
 def advance_checks() -> tuple[Callable[..., None], ...]:
-    return tuple(import_string(path) for path in getattr(settings, "GOVFLOW_ADVANCE_CHECKS", ()))
+    return tuple(import_string(path) for path in settings.GOVFLOW_ADVANCE_CHECKS)
 
 
 def run_advance_checks(*, release, target: str, actor) -> None:

@@ -12,13 +12,9 @@ from django.utils import timezone
 
 from govflow.audit.events import EventType
 from govflow.audit.services import audit_append
-from govflow.core.errors import Conflict, ValidationFailed
+from govflow.core.errors import Conflict, field_error
 from govflow.releases.locks import lock_release
 from govflow.releases.models import EvidenceDocument, ReleaseStatus
-
-
-def _field_error(path: str, message: str, summary: str) -> ValidationFailed:
-    return ValidationFailed(summary, detail={"fields": [{"path": path, "message": message}]})
 
 
 def _hash_upload(upload: File) -> tuple[str, int]:
@@ -27,10 +23,10 @@ def _hash_upload(upload: File) -> tuple[str, int]:
     for chunk in upload.chunks():
         size += len(chunk)
         if size > settings.GOVFLOW_MAX_EVIDENCE_BYTES:
-            raise _field_error(
+            raise field_error(
                 "file",
                 f"is larger than the limit of {settings.GOVFLOW_MAX_EVIDENCE_BYTES} bytes",
-                "the document is too large",
+                summary="the document is too large",
             )
         digest.update(chunk)
     upload.seek(0)
@@ -53,10 +49,10 @@ def evidence_attach(
         raise Conflict(f"release {release.pk} is halted")
     sha256, size = _hash_upload(upload)
     if declared_sha256 and declared_sha256.removeprefix("sha256:") != sha256:
-        raise _field_error(
+        raise field_error(
             "sha256",
             f"does not match the uploaded bytes (sha256:{sha256})",
-            "the document's digest does not match its content",
+            summary="the document's digest does not match its content",
         )
     if EvidenceDocument.objects.filter(
         release=release, document_type=document_type, sha256=sha256

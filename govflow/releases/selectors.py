@@ -8,8 +8,8 @@ from govflow.releases.models import EvidenceDocument, Release, StageTransition
 
 
 def releases_visible_to(user):
-    """Labs see their own releases, regulators all, auditors those they are assigned
-    to; anyone else none."""
+    """Labs see their own releases, regulators all, auditors those they hold access to
+    right now (an engagement in force under a valid certificate); anyone else none."""
     org = user_organization(user)
     qs = Release.objects.select_related("organization", "system_version__system", "policy")
     if org is None:
@@ -19,12 +19,11 @@ def releases_visible_to(user):
     if org.kind == OrganizationKind.LAB:
         return qs.filter(organization=org)
     if org.kind == OrganizationKind.AUDITOR:
-        # An auditor sees the releases the regulator assigned them to, no others.
-        from govflow.auditing.selectors import releases_assigned_to
+        # Imported here: auditing's models refer to releases, not the other way round.
+        from govflow.auditing.selectors import releases_in_force_for
 
-        return qs.filter(pk__in=releases_assigned_to(user))
+        return qs.filter(pk__in=releases_in_force_for(user))
     return qs.none()
-
 
 
 def releases_filtered(user, *, stage: str | None = None, status: str | None = None,

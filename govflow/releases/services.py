@@ -16,7 +16,7 @@ from django.utils.module_loading import import_string
 
 from govflow.audit.events import EventType
 from govflow.audit.services import audit_append
-from govflow.core.errors import Conflict, GateNotMet, StaleVersion, ValidationFailed
+from govflow.core.errors import Conflict, GateNotMet, StaleVersion, ValidationFailed, field_error
 from govflow.gates.engine import evaluate_stage
 from govflow.policy.models import PolicyVersion
 from govflow.policy.selectors import policy_of
@@ -53,7 +53,7 @@ def announce_release_change(release_id: int) -> None:
     gateway's access cache, say) that the release changed. The hooks run in the request
     that made the change, right after its commit: a pause reaches the gateway at once,
     not when a worker gets round to it, and never for a change that rolled back."""
-    for path in getattr(settings, "GOVFLOW_RELEASE_CHANGE_HOOKS", ()):
+    for path in settings.GOVFLOW_RELEASE_CHANGE_HOOKS:
         hook = import_string(path)
         transaction.on_commit(functools.partial(hook, release_id=release_id), robust=True)
 
@@ -122,10 +122,8 @@ def release_gate_report(*, release: Release, target: str | None, actor) -> dict[
             },
         )
     if policy.index(target) <= policy.index(release.stage):
-        raise ValidationFailed(
-            f"{target!r} is not after the current stage {release.stage!r}",
-            detail={"fields": [{"path": "target", "message": "must be a later stage"}]},
-        )
+        raise field_error("target", "must be a later stage",
+                          summary=f"{target!r} is not after the current stage {release.stage!r}")
     return evaluate_stage(
         release=release, policy=policy, target=target, now=timezone.now(), requested_by=actor
     )
@@ -195,10 +193,8 @@ def release_rollback(
     release = lock_release(release_id)
     _check_version(release, expected_version)
     if not reason.strip():
-        raise ValidationFailed(
-            "a rollback needs a reason",
-            detail={"fields": [{"path": "reason", "message": "may not be blank"}]},
-        )
+        raise field_error("reason", "may not be blank",
+                          summary="a rollback needs a reason")
     policy = policy_of(release.policy)
     if policy.stage(target) is None:
         raise ValidationFailed(f"the policy has no stage {target!r}")
@@ -256,10 +252,8 @@ def release_set_status(
     if release.status not in allowed_from:
         raise Conflict(f"release {release.pk} is {release.status}; cannot move to {new_status}")
     if not reason.strip():
-        raise ValidationFailed(
-            "a reason is required",
-            detail={"fields": [{"path": "reason", "message": "may not be blank"}]},
-        )
+        raise field_error("reason", "may not be blank",
+                          summary="a reason is required")
     old = release.status
     _bump(release, status=new_status)
     audit_append(

@@ -7,32 +7,33 @@ release managers and safety officers remove them.
 
 from __future__ import annotations
 
-from django.http import Http404
-
+from govflow.accounts.access import (
+    STEWARDS,
+    has_lab_role,
+    is_member_of,
+    is_regulator,
+    not_found,
+)
 from govflow.accounts.models import OrganizationKind, Role
 from govflow.accounts.selectors import user_organization, user_roles
 from govflow.core.errors import PermissionDenied
 from govflow.releases.access import access_release, access_release_action
 from govflow.releases.models import Release
 
-ADMITTERS = (Role.RELEASE_MANAGER,)
-REMOVERS = (Role.RELEASE_MANAGER, Role.SAFETY_OFFICER)
-LAB_STAFF = (Role.RELEASE_MANAGER, Role.LAB_SIGNER, Role.SAFETY_OFFICER)
+ADMITTERS = frozenset({Role.RELEASE_MANAGER})
+REMOVERS = STEWARDS
 
 
 def access_rollout(user, release_id: int) -> Release:
     """A release whose cohorts the user may see: their own lab's, or any for a regulator."""
     release = access_release(user, release_id)
-    org = user_organization(user)
-    if org is None or (org.kind != OrganizationKind.REGULATOR
-                       and org.pk != release.organization_id):
-        raise Http404
+    if not (is_regulator(user) or is_lab_of(user, release)):
+        not_found()
     return release
 
 
 def is_lab_of(user, release: Release) -> bool:
-    org = user_organization(user)
-    return org is not None and org.pk == release.organization_id
+    return is_member_of(user, release.organization_id)
 
 
 def access_cohort_change(user, release_id: int, roles) -> Release:
@@ -52,9 +53,7 @@ def access_customers(user) -> None:
 
 def access_snapshot_publish(user, release_id: int) -> Release:
     release = access_rollout(user, release_id)
-    roles = user_roles(user)
-    if not (Role.REGULATOR in roles or (is_lab_of(user, release) and Role.RELEASE_MANAGER
-                                        in roles)):
+    if not (is_regulator(user) or has_lab_role(user, release.organization_id, ADMITTERS)):
         raise PermissionDenied("publishing a snapshot is for the lab's release managers and "
                                "regulators", detail={"rule": "role"})
     return release

@@ -52,6 +52,9 @@ class CachedDecision:
 class Tokens:
     release: str
     customer: str
+    # The generation of API credentials: replaced when any API token is revoked, so each
+    # process's remembered bearer tokens (govflow.rollout.tokens) are re-read at once.
+    credentials: str
 
 
 def _cache():
@@ -64,6 +67,9 @@ def _release_key(release_id: int) -> str:
 
 def _customer_key(external_id: str) -> str:
     return f"acc:c:{external_id}"
+
+
+_CREDENTIALS_KEY = "acc:t"
 
 
 def _decision_key(release_id: int, external_id: str) -> str:
@@ -89,11 +95,12 @@ def lookup(release_id: int, external_id: str) -> tuple[CachedDecision | None, To
     """One round trip: the decision and both tokens. (None, None) if the cache is down."""
     cache = _cache()
     keys = (_release_key(release_id), _customer_key(external_id),
-            _decision_key(release_id, external_id))
+            _decision_key(release_id, external_id), _CREDENTIALS_KEY)
     try:
         found = cache.get_many(keys)
         tokens = Tokens(_current(cache, keys[0], found.get(keys[0])),
-                        _current(cache, keys[1], found.get(keys[1])))
+                        _current(cache, keys[1], found.get(keys[1])),
+                        _current(cache, keys[3], found.get(keys[3])))
     except Exception:  # noqa: BLE001 (any cache failure: answer from the database)
         log.warning("access cache unavailable; answering from the database", exc_info=True)
         return None, None
@@ -103,6 +110,21 @@ def lookup(release_id: int, external_id: str) -> tuple[CachedDecision | None, To
             and (hit.until is None or time.time() < hit.until)):
         return hit, tokens
     return None, tokens
+
+
+def credentials_generation() -> str | None:
+    """The current generation of API credentials (one round trip), or None if the cache
+    is down (then nothing remembered about a token may be trusted)."""
+    cache = _cache()
+    try:
+        return _current(cache, _CREDENTIALS_KEY, cache.get(_CREDENTIALS_KEY))
+    except Exception:  # noqa: BLE001
+        log.warning("access cache unavailable; re-reading tokens", exc_info=True)
+        return None
+
+
+def invalidate_credentials() -> None:
+    _invalidate(_CREDENTIALS_KEY)
 
 
 def store(release_id: int, external_id: str, decision: CachedDecision) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from govflow.core.times import rfc3339
 from govflow.policy.selectors import policy_of
 from govflow.releases.models import Release, ReleaseStatus
 from govflow.rollout.models import CohortMember, Customer, KycRecord
@@ -61,7 +62,7 @@ def decide_customer(release: Release, external_id: str, *, now: datetime) -> Dec
     if problem is not None:
         return Decision(False, problem)
     return Decision(True, f"in the {release.stage} cohort; KYC {record.level} valid until "
-                          f"{record.expires_at.isoformat().replace('+00:00', 'Z')}",
+                          f"{rfc3339(record.expires_at)}",
                     until=record.expires_at)
 
 
@@ -77,5 +78,5 @@ def decide_auditor(release: Release, username: str, *, now: datetime) -> Decisio
     if grant is None:
         return Decision(False, "no access grant in force for this auditor")
     return Decision(True, f"assigned auditor: {grant.access_level} access until "
-                          f"{grant.valid_until.isoformat().replace('+00:00', 'Z')}",
+                          f"{rfc3339(grant.valid_until)}",
                     until=grant.valid_until)

@@ -21,7 +21,7 @@ from govflow.rollout.models import KYC_LEVELS
 
 
 def check(params) -> list[tuple[str, str]]:
-    from govflow.accounts.models import ROLES_BY_KIND, OrganizationKind
+    from govflow.accounts.access import LAB_STAFF
 
     problems = []
     step, cap = params["step"], params["cap"]
@@ -31,7 +31,7 @@ def check(params) -> list[tuple[str, str]]:
     if step is not None and not approvals:
         problems.append(("step_approvals", "name who approves growth past a step, e.g. "
                                            "{safety_officer: 1}"))
-    roles = ROLES_BY_KIND[OrganizationKind.LAB]
+    roles = LAB_STAFF
     for role, count in approvals.items():
         if role not in roles:
             problems.append((f"step_approvals.{role}",

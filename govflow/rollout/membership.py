@@ -27,7 +27,7 @@ proof against the signed root.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -171,8 +171,3 @@ class SnapshotIndex:
         path = merkle.inclusion_proof(index, self.verified.size, self._node)
         return merkle.verify_inclusion(merkle.leaf_hash(data), index, self.verified.size, path,
                                        self.verified.root)
-
-
-def sorted_leaves(salted: Iterable[tuple[str, str]]) -> list[bytes]:
-    """Leaf data for (salt hex, external id) pairs, in tree order."""
-    return sorted(leaf_data(salt, external_id) for salt, external_id in salted)

@@ -74,7 +74,3 @@ def access_mode(policy: Policy, stage: str) -> str:
     if any(cohort_rules_in(policy, name) is not None for name in earlier):
         return OPEN_MODE
     return CLOSED_MODE
-
-
-def cohort_stages(policy: Policy) -> list[str]:
-    return [s.name for s in policy.stages if cohort_rules_in(policy, s.name) is not None]

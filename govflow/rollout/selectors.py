@@ -14,6 +14,7 @@ from django.db.models import Max, QuerySet
 
 from govflow.accounts.models import OrganizationKind
 from govflow.accounts.selectors import user_organization
+from govflow.core.times import rfc3339
 from govflow.rollout.models import (
     Cohort,
     CohortMember,
@@ -75,7 +76,7 @@ def kyc_problem(record: KycRecord | None, *, level: str, now: datetime) -> str |
     if record.status != "verified":
         return f"KYC {record.status} by {record.provider}"
     if record.expires_at <= now:
-        return f"KYC expired at {record.expires_at.isoformat()}"
+        return f"KYC expired at {rfc3339(record.expires_at)}"
     if record.verified_at > now:
         return "KYC is not valid yet"
     if not record.is_valid_at(now, level):

@@ -3,15 +3,15 @@ a role you hold (else 403)."""
 
 from __future__ import annotations
 
-from govflow.accounts.models import ROLES_BY_KIND, OrganizationKind
-from govflow.accounts.selectors import user_organization, user_roles
+from govflow.accounts.access import LAB_STAFF, is_member_of
+from govflow.accounts.selectors import user_roles
 from govflow.core.errors import PermissionDenied
 from govflow.releases.access import access_release
 from govflow.releases.models import Release
 
 # Who may sign off: the lab's own roles for now. A regulator's co-signature is a role
 # of another organization and will need its own rule, not a widening of this one.
-SIGNING_ROLES = frozenset(ROLES_BY_KIND[OrganizationKind.LAB])
+SIGNING_ROLES = LAB_STAFF
 
 
 def access_signoff(user, release_id: int, role: str) -> Release:
@@ -21,8 +21,7 @@ def access_signoff(user, release_id: int, role: str) -> Release:
             f"{role!r} is not a role that signs off; roles: {', '.join(sorted(SIGNING_ROLES))}",
             detail={"rule": "role"},
         )
-    org = user_organization(user)
-    if org is None or org.pk != release.organization_id:
+    if not is_member_of(user, release.organization_id):
         raise PermissionDenied(
             "only people of the lab that owns the release sign off on it",
             detail={"rule": "lab"},

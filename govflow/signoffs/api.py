@@ -65,6 +65,8 @@ class SignoffPayload(APIView):
         /api/signoffs. Fill `predicate.signed_at` when you sign; it is recorded as your
         claim, never trusted. Changes nothing.
         """
+        # A release you cannot see is a 404 before any complaint about the query.
+        access_release(request.user, pk)
         query = self.Query(data=request.query_params)
         query.is_valid(raise_exception=True)
         release = access_signoff(request.user, pk, query.validated_data["role"])
@@ -89,6 +91,8 @@ class SignoffNonce(APIView):
         """A nonce for your next sign-off on this release: chosen by the server, usable
         once, by you alone, until `expires_at`. A statement whose nonce the server did not
         issue to its signer is refused (`nonce_unknown`, `nonce_foreign`)."""
+        # A release you cannot see is a 404 before any complaint about the query.
+        access_release(request.user, pk)
         query = self.Query(data=request.query_params)
         query.is_valid(raise_exception=True)
         access_signoff(request.user, pk, query.validated_data["role"])

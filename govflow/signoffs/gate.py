@@ -15,9 +15,9 @@ from govflow.signoffs.tally import tally
 
 
 def check(params) -> list[tuple[str, str]]:
-    from govflow.accounts.models import ROLES_BY_KIND, OrganizationKind
+    from govflow.accounts.access import LAB_STAFF
 
-    signing_roles = sorted(ROLES_BY_KIND[OrganizationKind.LAB])
+    signing_roles = sorted(LAB_STAFF)
     roles = params["roles"]
     if not roles:
         return [("roles", "name at least one role and its count, e.g. {lab_signer: 2}")]

@@ -7,6 +7,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from govflow.accounts.access import is_member_of, visible_or_404
 from govflow.accounts.models import Role
 from govflow.accounts.selectors import user_organization, user_roles
 from govflow.core.errors import PermissionDenied
@@ -105,15 +106,8 @@ class SystemVersionCreate(APIView):
     @idempotent
     def post(self, request, pk: int):
         """Record a changed manifest as a new version; old versions never change."""
-        system = systems_visible_to(request.user).filter(pk=pk).first()
-        if system is None or system.organization_id != getattr(
-            user_organization(request.user), "pk", None
-        ):
-            if system is None:
-                return Response(
-                    {"error": "not_found", "message": "Not found."},
-                    status=status.HTTP_404_NOT_FOUND,
-                )
+        system = visible_or_404(systems_visible_to(request.user), pk)
+        if not is_member_of(request.user, system.organization_id):
             raise PermissionDenied("only the lab that owns the system may change it")
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)

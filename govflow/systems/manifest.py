@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from govflow.core.digests import is_sha256_digest, json_digest
-from govflow.core.errors import ValidationFailed
+from govflow.core.errors import ValidationFailed, field_error
 
 AFFORDANCES = (
     "internet_access",
@@ -24,9 +24,7 @@ AFFORDANCES = (
 
 
 def _fail(path: str, message: str) -> ValidationFailed:
-    return ValidationFailed(
-        "the system manifest is invalid", detail={"fields": [{"path": path, "message": message}]}
-    )
+    return field_error(path, message, summary="the system manifest is invalid")
 
 
 def normalize_manifest(raw: Any) -> dict[str, Any]:

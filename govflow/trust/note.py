@@ -51,10 +51,18 @@ def _check_name(name: object) -> str:
     return name
 
 
-def key_id(name: str, public_key: Ed25519PublicKey) -> int:
-    """SHA-256(name || 0x0A || 0x01 || key)[:4] as a big-endian uint32 (signed-note)."""
-    material = name.encode("utf-8") + b"\n" + bytes([ALG_ED25519]) + public_key_raw(public_key)
+# Public names for the cosignature module (tlog-cosignature lines are signed-note lines).
+check_key_name = _check_name
+
+
+def key_hash(name: str, alg: int, public_key: Ed25519PublicKey) -> int:
+    """SHA-256(name || 0x0A || alg || key)[:4] as a big-endian uint32 (signed-note key ID)."""
+    material = name.encode("utf-8") + b"\n" + bytes([alg]) + public_key_raw(public_key)
     return int.from_bytes(hashlib.sha256(material).digest()[:4], "big")
+
+
+def key_id(name: str, public_key: Ed25519PublicKey) -> int:
+    return key_hash(name, ALG_ED25519, public_key)
 
 
 @dataclass(frozen=True)
@@ -84,28 +92,38 @@ def make_verifier_key(name: str, public_key: Ed25519PublicKey) -> str:
     return f"{name}+{key_id(name, public_key):08x}+{encoded}"
 
 
-def parse_verifier_key(vkey: str) -> NoteVerifier:
-    """Parse ``name+hexid+base64key``, checking the key ID really belongs to the key."""
-    if not isinstance(vkey, str):
-        raise NoteError("verifier key must be a string")
+def split_key_string(text: str, alg: int, what: str) -> tuple[str, int, bytes]:
+    """Split ``name+hexid+base64(alg || 32 bytes)`` into (name, key ID, 32-byte material).
+
+    The shape of signed-note verifier keys, shared by cosignature keys (alg 0x04) and
+    witness key files; the caller checks that the ID really belongs to name and key.
+    """
+    if not isinstance(text, str):
+        raise NoteError(f"{what} must be a string")
     # Split on the first two '+' only: the base64 key material may itself contain '+'.
-    name, _, rest = vkey.partition("+")
+    name, _, rest = text.strip().partition("+")
     hex_id, sep, b64 = rest.partition("+")
     if not sep:
-        raise NoteError("verifier key must look like <name>+<hex key id>+<base64 key>")
+        raise NoteError(f"{what} must look like <name>+<hex key id>+<base64 key>")
     _check_name(name)
     if not re.fullmatch(r"[0-9a-f]{8}", hex_id):
-        raise NoteError("verifier key ID must be 8 lowercase hex digits")
+        raise NoteError(f"{what} ID must be 8 lowercase hex digits")
     try:
         raw = base64.b64decode(b64, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise NoteError("verifier key material is not valid base64") from exc
-    if len(raw) != 33 or raw[0] != ALG_ED25519:
-        raise NoteError("verifier key is not an Ed25519 (type 0x01) key")
-    public_key = public_key_from_raw(raw[1:])
-    if key_id(name, public_key) != int(hex_id, 16):
+        raise NoteError(f"{what} material is not valid base64") from exc
+    if len(raw) != 33 or raw[0] != alg:
+        raise NoteError(f"{what} is not an Ed25519 (type 0x{alg:02x}) key")
+    return name, int(hex_id, 16), raw[1:]
+
+
+def parse_verifier_key(vkey: str) -> NoteVerifier:
+    """Parse ``name+hexid+base64key``, checking the key ID really belongs to the key."""
+    name, kid, raw = split_key_string(vkey, ALG_ED25519, "verifier key")
+    public_key = public_key_from_raw(raw)
+    if key_id(name, public_key) != kid:
         raise NoteError("verifier key ID does not match the name and key")
-    return NoteVerifier(name, int(hex_id, 16), public_key)
+    return NoteVerifier(name, kid, public_key)
 
 
 def verifier_for(name: str, public_key: Ed25519PublicKey) -> NoteVerifier:
@@ -163,6 +181,11 @@ def _split(text: str) -> tuple[str, list[str]]:
     if len(lines) > MAX_SIGNATURES:
         raise NoteError(f"note has more than {MAX_SIGNATURES} signatures")
     return body, lines
+
+
+def split_note(text: str) -> tuple[str, list[str]]:
+    """(note text, signature lines without newlines), checking only the note's framing."""
+    return _split(text)
 
 
 def open_note(

@@ -1,11 +1,12 @@
-"""`python -m govflow.verify BUNDLE [--trusted-checkpoint FILE] [--log-key KEY]`
+"""`python -m govflow.verify BUNDLE --log-key KEY [--witness VKEY ... --quorum K]
+[--trusted-checkpoint FILE]`
 
 Checks a bundle exported from govflow (GET /api/oversight/export) with no database and
 no server: every checkpoint signature, the consistency of successive checkpoints (and
 with a checkpoint you saved earlier), every event's leaf and inclusion, every signed
 envelope, and that each recorded stage transition was allowed by the policy given the
 logged sign-offs. Exit status 0 when everything verifies, 1 on the first failure
-(named in the report), 2 when the bundle cannot be read.
+(named in the report), 2 when the bundle cannot be read or the options are inconsistent.
 """
 
 from __future__ import annotations
@@ -16,12 +17,34 @@ import sys
 from pathlib import Path
 
 from govflow.verify.bundle import verify_bundle
+from govflow.verify.witnesses import UsageError
+
+TRUST_ROOTS = """\
+trust roots (why --log-key is required):
+  The bundle is built by the server, which the lab runs; the lab also holds the log's
+  signing key. A bundle could name any key, so a log re-signed from scratch under a new
+  key would verify against "its own" key. Pin the key you got independently (the
+  regulator records it when the log is registered; GET /api/log/key at that time) with
+  --log-key, or pass --trust-bundle-key to accept the bundle's key knowingly.
+
+  A lab that keeps its key can still rewrite history and re-sign it. Witnesses stop that:
+  each cosigns a checkpoint only if it extends the one it cosigned before (C2SP
+  tlog-witness). With --witness VKEY (repeatable) and --quorum K, the latest checkpoint
+  must carry K valid cosignatures from those witnesses, or verification fails.
+
+example:
+  python -m govflow.verify log.bundle.json --log-key "govflow.demo/audit-log+1a2b3c4d+AV…" \\
+      --witness "regulator.example/witness+5e6f7a8b+BB…" --quorum 1 \\
+      --trusted-checkpoint saved.note
+"""
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m govflow.verify",
         description="Verify a govflow audit bundle offline.",
+        epilog=TRUST_ROOTS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("bundle", type=Path, help="bundle file from /api/oversight/export")
     parser.add_argument(
@@ -31,8 +54,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--log-key",
-        help="the log's verifier key (name+keyid+base64) you trust; without it the key in "
-        "the bundle is used and a warning says so",
+        help="the log's verifier key (name+keyid+base64) you obtained independently of the "
+        "bundle; required unless --trust-bundle-key",
+    )
+    parser.add_argument(
+        "--trust-bundle-key", action="store_true",
+        help="use the log key the bundle names (it proves nothing against the log operator)",
+    )
+    parser.add_argument(
+        "--witness", action="append", default=[], metavar="VKEY",
+        help="a witness's cosignature/v1 verifier key you trust (repeatable)",
+    )
+    parser.add_argument(
+        "--quorum", type=int, metavar="K",
+        help="how many of the --witness keys must have cosigned the latest checkpoint "
+        "(default: all of them)",
     )
     args = parser.parse_args(argv)
     try:
@@ -41,7 +77,14 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         print(f"cannot read input: {exc}", file=sys.stderr)
         return 2
-    report = verify_bundle(bundle, log_key=args.log_key, trusted_checkpoints=trusted)
+    try:
+        report = verify_bundle(
+            bundle, log_key=args.log_key, trusted_checkpoints=trusted,
+            trust_bundle_key=args.trust_bundle_key, witnesses=args.witness, quorum=args.quorum,
+        )
+    except UsageError as exc:
+        print(f"bad usage: {exc}", file=sys.stderr)
+        return 2
     print(f"govflow bundle {args.bundle}")
     print(report.render())
     return 0 if report.passed else 1

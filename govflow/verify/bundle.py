@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from govflow.verify import decisions
@@ -12,13 +13,20 @@ from govflow.verify.log_checks import (
     open_checkpoint,
 )
 from govflow.verify.report import Report, VerificationFailed
+from govflow.verify.witnesses import check_quorum, choose_log_key, parse_witnesses
 
 SUPPORTED_FORMATS = {"govflow-bundle/v1"}
 
 
 def verify_bundle(
-    bundle: Any, *, log_key: str | None = None, trusted_checkpoints: list[str] = ()
+    bundle: Any, *, log_key: str | None = None, trusted_checkpoints: Sequence[str] = (),
+    trust_bundle_key: bool = False, witnesses: Sequence[str] = (), quorum: int | None = None,
 ) -> Report:
+    """Verify ``bundle`` against pinned trust roots: the log key (or, explicitly,
+    ``trust_bundle_key``) and ``witnesses`` (cosignature vkeys) of which ``quorum`` (default:
+    all of them) must have cosigned the latest checkpoint. Raises UsageError when the
+    witness keys or quorum are unusable."""
+    pinned, needed = parse_witnesses(list(witnesses), quorum)
     report = Report()
     try:
         if not isinstance(bundle, dict) or bundle.get("format") not in SUPPORTED_FORMATS:
@@ -27,12 +35,10 @@ def verify_bundle(
         for key in ("log", "scope", "checkpoints", "events", "policies"):
             if key not in bundle:
                 raise VerificationFailed(f"the bundle has no {key!r} section")
-        if log_key is None:
-            log_key = bundle["log"]["verifier_key"]
-            report.warn(
-                "log key taken from the bundle itself; pin the key you trust with --log-key"
-            )
+        log_key = choose_log_key(bundle, log_key, trust_bundle_key, report)
         checkpoints = check_checkpoints(bundle, log_key, report)
+        if bundle["checkpoints"]:
+            check_quorum(bundle["checkpoints"][-1], pinned, needed, report)
         origin = bundle["log"]["origin"]
         trusted_sizes = [open_checkpoint(t, log_key, origin)[0] for t in trusted_checkpoints]
         events, roots_at = check_events(bundle, checkpoints, report, trusted_sizes)

@@ -9,7 +9,7 @@ sign-off events that precede the transition.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, cast
 
 from govflow.policy.yamlsource import YamlSyntaxError, load_located
 from govflow.trust.canonical import canonical_json
@@ -39,7 +39,7 @@ def _policies(bundle: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def _stage(document: dict[str, Any], name: str) -> dict[str, Any]:
     for stage in document.get("stages", []):
         if stage.get("name") == name:
-            return stage
+            return cast(dict[str, Any], stage)
     raise VerificationFailed(f"the policy has no stage {name!r}")
 
 

@@ -35,7 +35,8 @@ def open_checkpoint(text: str, verifier_key: str, origin: str) -> tuple[int, byt
     return checkpoint.size, checkpoint.root_hash
 
 
-def check_checkpoints(bundle: dict[str, Any], verifier_key: str, report: Report) -> list:
+def check_checkpoints(bundle: dict[str, Any], verifier_key: str,
+                      report: Report) -> list[Any]:
     origin = bundle["log"]["origin"]
     checkpoints = []
     for entry in bundle["checkpoints"]:
@@ -64,7 +65,7 @@ def check_checkpoints(bundle: dict[str, Any], verifier_key: str, report: Report)
 
 
 def check_trusted(
-    trusted_note: str, verifier_key: str, origin: str, checkpoints: list, report: Report,
+    trusted_note: str, verifier_key: str, origin: str, checkpoints: list[Any], report: Report,
     roots_at: dict[int, bytes],
 ) -> None:
     size, root = open_checkpoint(trusted_note, verifier_key, origin)
@@ -131,8 +132,9 @@ def describe(event: Event) -> str:
 
 
 def check_events(
-    bundle: dict[str, Any], checkpoints: list, report: Report, extra_sizes: Iterable[int] = ()
-) -> tuple[list, dict]:
+    bundle: dict[str, Any], checkpoints: list[Any], report: Report,
+    extra_sizes: Iterable[int] = (),
+) -> tuple[list[Any], dict[Any, Any]]:
     """Recompute every leaf; verify inclusion (release scope) or the whole tree (all)."""
     events = []  # only those that record decisions; the rest are hashed and left alone
     leaves = []

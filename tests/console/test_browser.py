@@ -12,6 +12,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from govflow.audit.log import checkpoint_create
+from govflow.audit.logkey import log_verifier_key
 from govflow.oversight.models import RegulatoryHold
 from govflow.oversight.whistleblower import report_message_add
 from govflow.verify.bundle import verify_bundle
@@ -97,7 +98,7 @@ def test_a_regulator_reviews_a_release_and_its_bundle_verifies(browser, server, 
         page.click("#download-bundle")
     path = tmp_path / "bundle.json"
     download_info.value.save_as(path)
-    report = verify_bundle(json.loads(path.read_text()))
+    report = verify_bundle(json.loads(path.read_text()), log_key=log_verifier_key())
     assert report.passed, report.render()
 
     page.goto(f"{server.url}/console/audit/?release={release.pk}")

@@ -108,6 +108,21 @@ class Stack:
                                  f"{result.stdout}\n{result.stderr}")
         return result
 
+    def add_witness(self) -> str:
+        """Make a witness key and point the Procfile's `witness:` entry and the app's
+        GOVFLOW_WITNESSES at it (call before starting web and workers). Its vkey."""
+        key = self.root / "witness.key"
+        vkey = self.python("-m", "govflow.witness", "keygen", "--name", "e2e.test/witness",
+                           "--out", str(key)).stdout.strip()
+        listen = f"127.0.0.1:{free_port()}"
+        self.env.update(
+            GOVFLOW_WITNESS_KEY_FILE=str(key), GOVFLOW_WITNESS_STATE=str(self.root / "witness"),
+            GOVFLOW_WITNESS_LISTEN=listen,
+            GOVFLOW_LOG_VKEY=self.manage("log_verifier_key").stdout.strip(),
+            GOVFLOW_WITNESSES=f"http://{listen} {vkey}",
+        )
+        return vkey
+
     # -- long-running processes ------------------------------------------------------
     def start(self, name: str, command: str | None = None) -> subprocess.Popen:
         """Start a Procfile entry (or a command) in a process group of its own."""

@@ -291,6 +291,7 @@ def stack(tmp_path):
         stack.manage("migrate", "--noinput", "-v0")
         # The people, organizations and tokens (there is no API to create accounts).
         stack.manage("demo")
+        stack.witness_vkey = stack.add_witness()
         yield stack
     finally:
         stack.stop_all()
@@ -304,6 +305,7 @@ def stack(tmp_path):
 def test_the_release_journey_survives_faults_and_verifies_offline(stack, tmp_path):
     started = time.monotonic()
     stack.start("simulator", stack.sim_command)
+    stack.start("witness")
     stack.start("web")
     stack.start("worker#1")
     stack.start("beat")
@@ -407,7 +409,8 @@ def test_the_release_journey_survives_faults_and_verifies_offline(stack, tmp_pat
         path.write_text(json.dumps(bundle))
         log_key = rita.get("/log/key")["verifier_key"]
         result = stack.python("-m", "govflow.verify", str(path), "--trusted-checkpoint",
-                              str(tmp_path / "saved.note"), "--log-key", log_key, check=False)
+                              str(tmp_path / "saved.note"), "--log-key", log_key,
+                              "--witness", stack.witness_vkey, check=False)
         assert result.returncode == 0, result.stdout + result.stderr
         assert "consistent with your saved checkpoint" in result.stdout
         return result.stdout

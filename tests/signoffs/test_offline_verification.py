@@ -8,6 +8,7 @@ import json
 import pytest
 
 from govflow.audit.export import build_bundle
+from govflow.audit.logkey import log_verifier_key
 from govflow.verify.bundle import verify_bundle
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +26,7 @@ def test_a_signed_off_advance_verifies_offline(api, release_manager, release, cr
     assert advance(api, release_manager, release).status_code == 200
 
     bundle = json.loads(json.dumps(build_bundle(release=release), default=str))
-    report = verify_bundle(bundle)
+    report = verify_bundle(bundle, log_key=log_verifier_key())
 
     assert report.passed, report.render()
     assert "1 stage advance(s) re-checked" in report.render()

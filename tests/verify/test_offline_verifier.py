@@ -13,6 +13,7 @@ from django.db import connection
 from govflow.audit import log
 from govflow.audit.dbtriggers import APPEND_ONLY_TABLES, uninstall_sql
 from govflow.audit.export import build_bundle
+from govflow.audit.logkey import log_verifier_key
 from govflow.audit.models import AuditEvent, LogState
 from govflow.releases.services import release_advance, release_rollback
 from govflow.verify.bundle import verify_bundle
@@ -51,7 +52,8 @@ def test_an_untouched_log_verifies_offline_with_the_cli(tmp_path, lab, release_m
     factories.attach(release, release_manager, document_type="interpretability_report")
 
     path = as_file(tmp_path, build_bundle(release=release))
-    result = verify_cli(str(path), "--trusted-checkpoint", str(tmp_path / "saved.note"))
+    result = verify_cli(str(path), "--trusted-checkpoint", str(tmp_path / "saved.note"),
+                        "--log-key", log_verifier_key())
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"consistent with your saved checkpoint of size {saved.size}" in result.stdout
@@ -61,7 +63,8 @@ def test_an_untouched_log_verifies_offline_with_the_cli(tmp_path, lab, release_m
 def test_the_whole_log_verifies_and_the_cli_reports_unreadable_input(tmp_path, lab,
                                                                       release_manager):
     busy_release(lab, release_manager)
-    report = verify_bundle(json.loads(json.dumps(build_bundle(release=None), default=str)))
+    report = verify_bundle(json.loads(json.dumps(build_bundle(release=None), default=str)),
+                           log_key=log_verifier_key())
     assert report.passed, report.render()
     assert "recomputed the Merkle tree" in report.render()
     (tmp_path / "broken.json").write_text("{not json")
@@ -75,7 +78,7 @@ def test_a_forged_checkpoint_signature_fails(lab, release_manager):
     body, _, signature = note.rpartition("— ")
     bundle["checkpoints"][-1]["note"] = body + "— " + signature[:-6] + "AAAAA\n"
 
-    report = verify_bundle(bundle)
+    report = verify_bundle(bundle, log_key=log_verifier_key())
 
     assert not report.passed
     assert "checkpoint signature or format is invalid" in report.failure
@@ -120,7 +123,7 @@ def test_an_event_edited_with_raw_sql_is_named(scope, lab, release_manager):
         )
 
     bundle = build_bundle(release=release if scope == "release" else None)
-    report = verify_bundle(json.loads(json.dumps(bundle, default=str)))
+    report = verify_bundle(json.loads(json.dumps(bundle, default=str)), log_key=log_verifier_key())
 
     assert not report.passed
     assert f"first bad event: event #{target.leaf.index} (release.rolled_back" in report.failure
@@ -153,8 +156,9 @@ def test_deleting_the_newest_events_is_caught_against_a_saved_checkpoint(
         factories.person(org, "release_manager")
 
     bundle = json.loads(json.dumps(build_bundle(release=None), default=str))
-    on_its_own = verify_bundle(bundle)
-    against_saved = verify_bundle(bundle, trusted_checkpoints=[saved.note])
+    on_its_own = verify_bundle(bundle, log_key=log_verifier_key())
+    against_saved = verify_bundle(bundle, trusted_checkpoints=[saved.note],
+                                  log_key=log_verifier_key())
 
     # The rewritten log is self-consistent; only the checkpoint kept outside shows it.
     assert on_its_own.passed, on_its_own.render()
@@ -163,3 +167,32 @@ def test_deleting_the_newest_events_is_caught_against_a_saved_checkpoint(
         assert "events were removed" in against_saved.failure
     else:
         assert "different root" in against_saved.failure
+
+
+def test_the_bundles_own_log_key_is_refused_unless_trusted_explicitly(tmp_path, lab,
+                                                                      release_manager):
+    # given: a bundle whose log was re-signed from scratch under a key the lab just made
+    from govflow.trust.keys import generate_private_key
+    from govflow.trust.note import Checkpoint as Body
+    from govflow.trust.note import make_verifier_key, sign_checkpoint
+
+    release = busy_release(lab, release_manager)
+    bundle = json.loads(json.dumps(build_bundle(release=release), default=str))
+    origin, new_key = bundle["log"]["origin"], generate_private_key()
+    for entry in bundle["checkpoints"]:
+        body = Body.parse(entry["note"].rpartition("\n\n")[0] + "\n")
+        entry["note"] = sign_checkpoint(body, origin, new_key)
+    bundle["log"]["verifier_key"] = make_verifier_key(origin, new_key.public_key())
+    path = as_file(tmp_path, bundle)
+    # when
+    unpinned = verify_cli(str(path))
+    trusting = verify_cli(str(path), "--trust-bundle-key")
+    pinned = verify_cli(str(path), "--log-key", log_verifier_key())
+    # then: only the explicit --trust-bundle-key accepts it, with a warning
+    assert unpinned.returncode == 1
+    assert "no pinned log key" in unpinned.stdout
+    assert trusting.returncode == 0, trusting.stdout
+    assert "warn  log key taken from the bundle itself" in trusting.stdout
+    assert pinned.returncode == 1
+    assert "checkpoint signature or format is invalid" in pinned.stdout
+    assert "--trust-bundle-key" in verify_cli("--help").stdout

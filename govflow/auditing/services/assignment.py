@@ -16,8 +16,9 @@ from datetime import date, datetime
 from django.db import transaction
 from django.utils import timezone
 
-from govflow.accounts.models import Organization, OrganizationKind, Role
-from govflow.accounts.selectors import user_organization, user_roles
+from govflow.accounts.access import is_auditor
+from govflow.accounts.models import Organization, OrganizationKind
+from govflow.accounts.selectors import user_organization
 from govflow.audit.events import EventType
 from govflow.audit.services import audit_append
 from govflow.auditing.locks import lock_assignment
@@ -36,16 +37,11 @@ from govflow.auditing.selectors import (
     current_stage_entry,
 )
 from govflow.auditing.services.standing import iso
-from govflow.core.errors import Conflict, ValidationFailed
+from govflow.core.errors import Conflict, field_error
 from govflow.keys.acts import release_subject, signed_fields, subject_check
 from govflow.keys.verification import Verified
 from govflow.releases.locks import lock_release
 from govflow.releases.models import ReleaseStatus
-
-
-def _field(path: str, message: str) -> ValidationFailed:
-    return ValidationFailed(f"{path}: {message}",
-                            detail={"fields": [{"path": path, "message": message}]})
 
 
 def _refuse(rule: str, message: str, **detail) -> Conflict:
@@ -57,11 +53,11 @@ def conflict_declare(*, auditor: Organization, lab_slug: str, kind: str, descrip
                      starts_on: date, ends_on: date | None, actor) -> ConflictOfInterest:
     lab = Organization.objects.filter(slug=lab_slug, kind=OrganizationKind.LAB).first()
     if lab is None:
-        raise _field("lab", f"{lab_slug!r} is not a lab")
+        raise field_error("lab", f"{lab_slug!r} is not a lab")
     if not description.strip():
-        raise _field("description", "may not be blank")
+        raise field_error("description", "may not be blank")
     if ends_on is not None and ends_on < starts_on:
-        raise _field("ends_on", "must not be before starts_on")
+        raise field_error("ends_on", "must not be before starts_on")
     conflict = ConflictOfInterest.objects.create(
         auditor=auditor, lab=lab, kind=kind, description=description.strip(),
         starts_on=starts_on, ends_on=ends_on, declared_by=actor, declared_at=timezone.now(),
@@ -124,14 +120,12 @@ def assignment_create(*, release_id: int, auditor, ends_at: datetime, actor,
                       f"release {release.pk} is at {release.stage}, and the stage it would "
                       f"enter next ({rules.entering or 'none'}) has no third_party_audit gate")
     org = user_organization(auditor)
-    if org is None or org.kind != OrganizationKind.AUDITOR or Role.AUDITOR not in user_roles(
-        auditor
-    ):
-        raise _field("auditor", f"{auditor.get_username()} is not an auditor")
+    if org is None or not is_auditor(auditor):
+        raise field_error("auditor", f"{auditor.get_username()} is not an auditor")
     if ends_at <= now:
-        raise _field("ends_at", f"must be in the future (now is {iso(now)})")
+        raise field_error("ends_at", f"must be in the future (now is {iso(now)})")
     if access_level is not None and access_level not in ACCESS_LEVELS:
-        raise _field("access_level", f"one of: {', '.join(ACCESS_LEVELS)}")
+        raise field_error("access_level", f"one of: {', '.join(ACCESS_LEVELS)}")
     entry = current_stage_entry(release)
     if Assignment.objects.filter(release=release, stage_entry=entry, auditor=auditor,
                                  ended_at__isnull=True).exists():
@@ -212,7 +206,7 @@ def assignment_end(*, assignment_id: int, note: str, actor,
                    now: datetime | None = None) -> Assignment:
     """The regulator ends an engagement early; the auditor's access ends with it."""
     if not note.strip():
-        raise _field("reason", "may not be blank")
+        raise field_error("reason", "may not be blank")
     now = now or timezone.now()
     assignment = lock_assignment(assignment_id)
     if not assignment.is_open:
@@ -227,12 +221,12 @@ def assignment_end_record(*, verified: Verified, actor, now: datetime, target: i
     recording transaction): the statement names the assignment and its release."""
     claim = verified.claim
     if claim.assignment != target:
-        raise _field("envelope.payload: predicate.assignment", f"must be {target}")
+        raise field_error("envelope.payload: predicate.assignment", f"must be {target}")
     release = lock_release(claim.release)  # the release first, as every service locks
     assignment = lock_assignment(target)
     if assignment.release_id != release.pk:
-        raise _field("envelope.payload: predicate.release",
-                     f"assignment {target} is on release {assignment.release_id}")
+        raise field_error("envelope.payload: predicate.release",
+                          f"assignment {target} is on release {assignment.release_id}")
     subject_check(verified, release_subject(release), release.pk)
     if not assignment.is_open:
         raise Conflict(f"assignment {assignment.pk} already ended ({assignment.end_reason})")

@@ -22,7 +22,7 @@ from govflow.audit.events import EventType
 from govflow.audit.services import audit_append
 from govflow.auditing.models import FindingAttachment
 from govflow.auditing.services.standing import engagement_in_force
-from govflow.core.errors import DomainError, ValidationFailed
+from govflow.core.errors import DomainError, ValidationFailed, field_error
 
 
 class AttachmentTooLarge(DomainError):
@@ -60,11 +60,8 @@ def attachment_upload(*, release_id: int, upload: File, name: str, media_type: s
     engagement = engagement_in_force(release_id=release_id, auditor=actor, now=now)
     sha256, size = _hash(upload)
     if declared_sha256.removeprefix("sha256:") != sha256:
-        raise ValidationFailed(
-            "the attachment's digest does not match its bytes",
-            detail={"fields": [{"path": "sha256",
-                                "message": f"the uploaded bytes are sha256:{sha256}"}]},
-        )
+        raise field_error("sha256", f"the uploaded bytes are sha256:{sha256}",
+                          summary="the attachment's digest does not match its bytes")
     existing = FindingAttachment.objects.filter(release_id=release_id, sha256=sha256).first()
     if existing is not None:
         return existing, False

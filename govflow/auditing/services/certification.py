@@ -21,14 +21,9 @@ from govflow.audit.services import audit_append
 from govflow.auditing.locks import lock_certificate
 from govflow.auditing.models import Assignment, Certificate, CertificateStatus
 from govflow.auditing.services.standing import iso
-from govflow.core.errors import Conflict, ValidationFailed
+from govflow.core.errors import Conflict, ValidationFailed, field_error
 from govflow.keys.acts import signed_fields
 from govflow.keys.verification import Verified
-
-
-def _field(path: str, message: str) -> ValidationFailed:
-    return ValidationFailed(f"{path}: {message}",
-                            detail={"fields": [{"path": path, "message": message}]})
 
 
 def certificate_issue(*, verified: Verified, actor, now: datetime, target=None,
@@ -38,11 +33,11 @@ def certificate_issue(*, verified: Verified, actor, now: datetime, target=None,
     claim = verified.claim
     auditor = Organization.objects.filter(slug=claim.auditor).first()
     if auditor is None or auditor.kind != OrganizationKind.AUDITOR:
-        raise _field("envelope.payload: predicate.auditor",
-                     f"{claim.auditor!r} is not an auditor organization")
+        raise field_error("envelope.payload: predicate.auditor",
+                          f"{claim.auditor!r} is not an auditor organization")
     if claim.valid_until <= now:
-        raise _field("envelope.payload: predicate.valid_until",
-                     f"is already past (now is {iso(now)})")
+        raise field_error("envelope.payload: predicate.valid_until",
+                          f"is already past (now is {iso(now)})")
     key = verified.key
     certificate = Certificate.objects.create(
         auditor=auditor, issued_by=actor, key=key, risk_areas=claim.risk_areas,
@@ -94,7 +89,7 @@ def certificate_set_status(*, certificate_id: int, move: EventType, reason: str,
     regulator's verified statement ordering it (its signature rides in the event)."""
     allowed_from, new_status = _MOVES[move]
     if not reason.strip():
-        raise _field("reason", "may not be blank")
+        raise field_error("reason", "may not be blank")
     now = now or timezone.now()
     certificate = lock_certificate(certificate_id)
     if certificate.status not in allowed_from:
@@ -135,11 +130,11 @@ def certificate_status_record(*, verified: Verified, actor, now: datetime, targe
         raise ValidationFailed(f"the statement says {claim.action!r}, this endpoint records "
                                f"{context!r}", detail={"rule": "wrong_action"})
     if claim.certificate != target:
-        raise _field("envelope.payload: predicate.certificate", f"must be {target}")
+        raise field_error("envelope.payload: predicate.certificate", f"must be {target}")
     certificate = lock_certificate(target)
     if certificate.auditor.slug != claim.auditor:
-        raise _field("envelope.payload: predicate.auditor",
-                     f"certificate {target} is of {certificate.auditor.slug}")
+        raise field_error("envelope.payload: predicate.auditor",
+                          f"certificate {target} is of {certificate.auditor.slug}")
     return certificate_set_status(certificate_id=target, move=MOVE_OF_ACTION[context],
                                   reason=claim.reason, actor=actor, now=now, signed=verified)
 

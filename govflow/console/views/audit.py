@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 
+from govflow.accounts.access import not_found
 from govflow.console.trail import audit_trail, checkpoint_history
 from govflow.console.views.base import page
 
@@ -13,7 +13,7 @@ from govflow.console.views.base import page
 def trail(request):
     raw = request.GET.get("release", "")
     if raw and not raw.isdigit():
-        raise Http404
+        not_found()
     context = audit_trail(request.user, release_id=int(raw) if raw else None,
                           event_type=request.GET.get("type", ""),
                           page=request.GET.get("page", 1))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.shortcuts import render
 
-from govflow.accounts.selectors import is_regulator, user_organization, user_roles
+from govflow.accounts.access import is_regulator
+from govflow.accounts.selectors import user_organization, user_roles
 from govflow.core.errors import DomainError
 
 

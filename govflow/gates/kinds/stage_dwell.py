@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from govflow.core.times import rfc3339
 from govflow.gates.params import Param
 from govflow.gates.registry import GateKind, GateResult
 
@@ -21,8 +22,8 @@ def evaluate(params, ctx) -> GateResult:
     # Evidence holds fixed instants, not the elapsed time, so it does not drift.
     evidence = {
         "stage": ctx.from_stage,
-        "entered_at": entered.isoformat().replace("+00:00", "Z"),
-        "required_until": until.isoformat().replace("+00:00", "Z"),
+        "entered_at": rfc3339(entered),
+        "required_until": rfc3339(until),
     }
     if ctx.now >= until:
         return GateResult(True, f"in {ctx.from_stage} since {evidence['entered_at']}", evidence)

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from govflow.core.api import Pagination
-from govflow.core.errors import ValidationFailed
+from govflow.core.errors import field_error
 from govflow.core.idempotency import idempotent
 from govflow.core.schema import IDEMPOTENCY_KEY, errors
 from govflow.keys.acts import act_perform
@@ -46,7 +46,9 @@ class IncidentList(APIView):
         detected_at = serializers.DateTimeField(
             required=False, help_text="when you became aware of it (default: now); reporting "
                                       "clocks run from here")
-        source = serializers.IntegerField(required=False, help_text="the monitoring source")
+        # A field named like Field.source, which the stubs type as the attribute.
+        source = serializers.IntegerField(  # type: ignore[assignment]
+            required=False, help_text="the monitoring source")
 
     @extend_schema(parameters=[OpenApiParameter("release", int), OpenApiParameter("status", str),
                                OpenApiParameter("severity", str)],
@@ -58,8 +60,8 @@ class IncidentList(APIView):
         for param in ("release", "status", "severity"):
             if value := request.query_params.get(param):
                 if param == "release" and not (value.isascii() and value.isdigit()):
-                    raise ValidationFailed("release must be a release id", detail={
-                        "fields": [{"path": "release", "message": "must be an integer"}]})
+                    raise field_error("release", "must be an integer",
+                                      summary="release must be a release id")
                 rows = rows.filter(**{f"{param}_id" if param == "release" else param: value})
         paginator = Pagination()
         page = paginator.paginate_queryset(rows, request, view=self)

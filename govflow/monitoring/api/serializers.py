@@ -65,7 +65,7 @@ class IncidentDetailOut(IncidentOut):
         fields = [*IncidentOut.Meta.fields, "clocks", "reports"]
 
     def get_clocks(self, obj) -> list[dict]:
-        return ClockOut(obj.clocks.order_by("id"), many=True, context=self.context).data
+        return list(ClockOut(obj.clocks.order_by("id"), many=True, context=self.context).data)
 
 
 class ReevaluationOut(serializers.ModelSerializer):

@@ -18,13 +18,10 @@ from django.utils import timezone
 
 from govflow.audit.events import EventType
 from govflow.audit.services import audit_append
+from govflow.core.times import rfc3339_or_none
 from govflow.monitoring.models import ClockKind, Incident, ReportingClock
 from govflow.monitoring.policy import ReportingRules, incident_rules
 from govflow.monitoring.services.notifications import notify, regulators
-
-
-def iso(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment is not None else None
 
 
 def initial_due(rules: ReportingRules, category: str, detected_at: datetime) -> datetime:
@@ -48,7 +45,7 @@ def running_clock(incident: Incident, *, lock: bool = False) -> ReportingClock |
 def clock_json(clock: ReportingClock | None) -> dict | None:
     if clock is None:
         return None
-    return {"clock": clock.pk, "kind": clock.kind, "due_at": iso(clock.due_at)}
+    return {"clock": clock.pk, "kind": clock.kind, "due_at": rfc3339_or_none(clock.due_at)}
 
 
 def next_clock(incident: Incident, *, after: datetime) -> tuple[str, datetime] | None:
@@ -81,7 +78,7 @@ def clock_tick(*, clock_id: int, now: datetime | None = None) -> str | None:
         notify(organizations=[release.organization, *regulators()], release=release,
                kind="report_overdue", body=body,
                subject=f"Overdue: {clock.kind} report on incident #{incident.pk} "
-                       f"({incident.category}) was due {iso(clock.due_at)}")
+                       f"({incident.category}) was due {rfc3339_or_none(clock.due_at)}")
         return "overdue"
     remind_from = clock.due_at - timedelta(days=rules.remind_days_before)
     if clock.reminded_at is None and clock.overdue_at is None and now >= remind_from:
@@ -92,7 +89,7 @@ def clock_tick(*, clock_id: int, now: datetime | None = None) -> str | None:
                      payload=body)
         notify(organizations=[release.organization], release=release,
                kind="report_due", body=body,
-               subject=f"Due {iso(clock.due_at)}: {clock.kind} report on incident "
+               subject=f"Due {rfc3339_or_none(clock.due_at)}: {clock.kind} report on incident "
                        f"#{incident.pk} ({incident.category})")
         return "reminded"
     return None

@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from govflow.audit.events import EventType
 from govflow.audit.services import audit_append
-from govflow.core.errors import Conflict, NotFound, ValidationFailed
+from govflow.core.errors import Conflict, NotFound, field_error
+from govflow.core.times import rfc3339_or_none
 from govflow.keys.acts import release_subject, signed_fields, subject_check
 from govflow.keys.verification import Verified
 from govflow.monitoring.models import (
@@ -31,7 +32,6 @@ from govflow.monitoring.policy import at_or_above, incident_rules
 from govflow.monitoring.services.clocks import (
     clock_json,
     initial_due,
-    iso,
     next_clock,
     running_clock,
     start_clock,
@@ -55,14 +55,14 @@ def incident_report(*, release_id: int, severity: str, category: str, descriptio
     now = timezone.now()
     detected_at = detected_at or now
     if detected_at > now + _FUTURE_SKEW:
-        raise ValidationFailed("detected_at is in the future", detail={"fields": [
-            {"path": "detected_at", "message": "must not be after now"}]})
+        raise field_error("detected_at", "must not be after now",
+                          summary="detected_at is in the future")
     source = None
     if source_id is not None:
         source = MonitoringSource.objects.filter(pk=source_id, release=release).first()
         if source is None:
-            raise ValidationFailed("no such monitoring source on this release", detail={
-                "fields": [{"path": "source", "message": f"unknown source {source_id}"}]})
+            raise field_error("source", f"unknown source {source_id}",
+                              summary="no such monitoring source on this release")
     rules = incident_rules(release)
     pause = (at_or_above(severity, rules.pause_at) and release.status == ReleaseStatus.ACTIVE)
     notify_regulator = at_or_above(severity, rules.notify_regulator_at)
@@ -80,7 +80,7 @@ def incident_report(*, release_id: int, severity: str, category: str, descriptio
     incident.save(update_fields=["response"])
     body = {"incident": incident.pk, "release": release.pk, "severity": severity,
             "category": category, "description": description,
-            "evidence_digests": list(evidence_digests), "detected_at": iso(detected_at),
+            "evidence_digests": list(evidence_digests), "detected_at": rfc3339_or_none(detected_at),
             "source": source.pk if source else None, "response": incident.response}
     audit_append(event_type=EventType.INCIDENT_REPORTED, actor=actor, subject=incident,
                  organization_id=release.organization_id, release_id=release.pk,
@@ -117,15 +117,13 @@ def incident_resolve_signed(*, verified: Verified, actor, now: datetime, target:
     """A signed resolution of incident ``target`` (inside the kernel's transaction)."""
     claim = verified.claim
     if claim.incident != target:
-        raise ValidationFailed(f"the statement resolves incident {claim.incident}, not "
-                               f"{target}", detail={"fields": [{
-                                   "path": "envelope.payload: predicate.incident",
-                                   "message": f"must be {target}"}]})
+        raise field_error("envelope.payload: predicate.incident", f"must be {target}",
+                          summary=f"the statement resolves incident {claim.incident}, not "
+                          f"{target}")
     incident = _lock_incident(target)
     if incident.release_id != claim.release:
-        raise ValidationFailed(f"incident {target} is on release {incident.release_id}",
-                               detail={"fields": [{"path": "envelope.payload: predicate.release",
-                                                   "message": f"must be {incident.release_id}"}]})
+        raise field_error("envelope.payload: predicate.release", f"must be {incident.release_id}",
+                          summary=f"incident {target} is on release {incident.release_id}")
     subject_check(verified, release_subject(incident.release), incident.release_id)
     return incident_resolve(incident_id=target, resolution=claim.resolution, actor=actor,
                             signed=verified)
@@ -147,8 +145,8 @@ def incident_resolve(*, incident_id: int, resolution: str, actor,
     if incident.status != IncidentStatus.OPEN:
         raise Conflict(f"incident {incident.pk} is already resolved")
     if not resolution.strip():
-        raise ValidationFailed("a resolution must say what was done", detail={"fields": [
-            {"path": "resolution", "message": "may not be blank"}]})
+        raise field_error("resolution", "may not be blank",
+                          summary="a resolution must say what was done")
     now = timezone.now()
     incident.status, incident.resolved_at = IncidentStatus.RESOLVED, now
     incident.resolved_by, incident.resolution = actor, resolution
@@ -178,7 +176,7 @@ def incident_report_file(*, incident_id: int, kind: str, summary: str, document_
     clock = running_clock(incident, lock=True)
     if clock is not None and kind != ClockKind.FINAL and kind != clock.kind:
         raise Conflict(f"the report owed on incident {incident.pk} is a {clock.kind} report, "
-                       f"due {iso(clock.due_at)}", detail={"rule": "wrong_kind"})
+                       f"due {rfc3339_or_none(clock.due_at)}", detail={"rule": "wrong_kind"})
     if kind == ClockKind.FOLLOW_UP and incident.status == IncidentStatus.RESOLVED:
         raise Conflict("the incident is resolved: file the final report",
                        detail={"rule": "wrong_kind"})

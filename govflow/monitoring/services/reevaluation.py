@@ -21,9 +21,9 @@ from django.utils import timezone
 from govflow.audit.events import EventType
 from govflow.audit.services import audit_append
 from govflow.core.errors import Conflict, NotFound
+from govflow.core.times import rfc3339_or_none
 from govflow.monitoring.affordances import reassessment_rules
 from govflow.monitoring.models import Reevaluation, ReevaluationResult
-from govflow.monitoring.services.clocks import iso
 from govflow.monitoring.services.notifications import notify, regulators
 from govflow.policy.selectors import policy_of
 from govflow.releases.locks import lock_release
@@ -69,13 +69,13 @@ def reevaluation_schedule(*, release_id: int, now: datetime | None = None) -> Re
         due_at=now + timedelta(days=rules.result_within_days),
     )
     body = {"reevaluation": reevaluation.pk, "system_version": release.system_version_id,
-            "stage": release.stage, "due_at": iso(reevaluation.due_at),
+            "stage": release.stage, "due_at": rfc3339_or_none(reevaluation.due_at),
             "every_days": rules.every_days}
     audit_append(event_type=EventType.REEVALUATION_SCHEDULED, actor=None, subject=reevaluation,
                  organization_id=release.organization_id, release_id=release.pk, payload=body)
     notify(organizations=[release.organization], release=release, kind="reevaluation_due",
            body=body, subject=f"Release {release.pk} learns online: re-evaluation due "
-                              f"{iso(reevaluation.due_at)}")
+                              f"{rfc3339_or_none(reevaluation.due_at)}")
     return reevaluation
 
 
@@ -134,4 +134,5 @@ def reevaluation_expire(*, reevaluation_id: int,
     if reevaluation.result != ReevaluationResult.PENDING or now <= reevaluation.due_at:
         return None
     return _finish(reevaluation, result=ReevaluationResult.MISSED, evidence_digest="",
-                   summary=f"no result by {iso(reevaluation.due_at)}", actor=None, now=now)
+                   summary=f"no result by {rfc3339_or_none(reevaluation.due_at)}", actor=None,
+                   now=now)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from govflow.accounts.selectors import is_regulator
+from govflow.accounts.access import is_regulator, not_found
 from govflow.core.errors import PermissionDenied, ValidationFailed
 from govflow.core.idempotency import idempotent
 from govflow.core.schema import IDEMPOTENCY_KEY, errors
@@ -69,7 +68,7 @@ class CohortMembers(APIView):
         """The cohort's members (the lab only; a regulator checks the signed snapshot)."""
         release = access_rollout(request.user, pk)
         if not is_lab_of(request.user, release):
-            raise Http404
+            not_found()
         rows = members_visible_to(request.user).filter(cohort__release_id=pk,
                                                        cohort__stage=stage)
         if request.query_params.get("removed") not in ("1", "true"):
@@ -156,7 +155,7 @@ class CohortSnapshotView(APIView):
                     .filter(cohort__release_id=pk, cohort__stage=stage)
                     .order_by("-cohort_version").select_related("cohort").first())
         if snapshot is None:
-            raise Http404
+            not_found()
         context = {"with_members": is_lab_of(request.user, release)}
         return Response(SnapshotOut(snapshot, context=context).data)
 
@@ -179,7 +178,7 @@ class CohortSnapshotView(APIView):
                                    "{\"envelope\": …}", detail={"rule": "signature_required"})
         cohort = cohorts_visible_to(request.user).filter(release_id=pk, stage=stage).first()
         if cohort is None:
-            raise Http404
+            not_found()
         snapshot = services.snapshot_publish(cohort_id=cohort.pk)
         context = {"with_members": is_lab_of(request.user, release)}
         return Response(SnapshotOut(snapshot, context=context).data,

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from govflow.audit.events import EventType
 from govflow.audit.services import audit_append
-from govflow.core.errors import Conflict, NotFound, ValidationFailed
+from govflow.core.errors import Conflict, NotFound, ValidationFailed, field_error
 from govflow.core.tasks import enqueue_after_commit
 from govflow.policy.selectors import policy_of
 from govflow.releases.locks import lock_release
@@ -34,13 +34,12 @@ from govflow.rollout.selectors import active_members, approved_limit, kyc_proble
 def stage_rules(release: Release, stage: str) -> CohortRules:
     policy = policy_of(release.policy)
     if policy.stage(stage) is None:
-        raise ValidationFailed(f"the policy has no stage {stage!r}",
-                               detail={"fields": [{"path": "stage", "message": "unknown"}]})
+        raise field_error("stage", "unknown",
+                          summary=f"the policy has no stage {stage!r}")
     rules = cohort_rules_in(policy, stage)
     if rules is None:
-        raise ValidationFailed(f"stage {stage!r} has no cohort gate in the release's policy",
-                               detail={"fields": [{"path": "stage",
-                                                   "message": "not a cohort stage"}]})
+        raise field_error("stage", "not a cohort stage",
+                          summary=f"stage {stage!r} has no cohort gate in the release's policy")
     if policy.index(stage) < policy.index(release.stage):
         raise Conflict(f"release {release.pk} is past {stage}; its cohort is closed",
                        detail={"rule": "stage_passed"})

@@ -16,6 +16,7 @@ from govflow.accounts.models import Organization, OrganizationKind
 from govflow.audit.events import EventType
 from govflow.audit.services import audit_append
 from govflow.core.errors import Conflict, NotFound, ValidationFailed
+from govflow.core.times import rfc3339
 from govflow.rollout import cache
 from govflow.rollout.models import (
     CohortMember,
@@ -26,10 +27,6 @@ from govflow.rollout.models import (
 )
 from govflow.rollout.providers import KycResult, WebhookRejected, provider
 from govflow.rollout.selectors import latest_kyc
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 def _invalidate_after_commit(external_ids: list[str]) -> None:
@@ -73,7 +70,8 @@ def _record(*, customer: Customer, provider_name: str, result: KycResult,
         payload={"customer": customer.pk, "provider": provider_name,
                  "reference": result.reference, "level": result.level,
                  "status": result.status, "evidence_digest": result.evidence_digest,
-                 "verified_at": _iso(result.verified_at), "expires_at": _iso(result.expires_at),
+                 "verified_at": rfc3339(result.verified_at),
+                 "expires_at": rfc3339(result.expires_at),
                  "receipt": receipt.pk if receipt else None},
     )
     _invalidate_after_commit([customer.external_id])
@@ -144,6 +142,6 @@ def kyc_expire(*, record_id: int, now: datetime | None = None) -> KycExpiry | No
     audit_append(event_type=EventType.KYC_EXPIRED, actor=None, subject=record,
                  organization_id=record.customer.organization_id,
                  payload={"customer": record.customer_id, "record": record.pk,
-                          "expired_at": _iso(record.expires_at), "cohorts": cohorts})
+                          "expired_at": rfc3339(record.expires_at), "cohorts": cohorts})
     _invalidate_after_commit([record.customer.external_id])
     return expiry

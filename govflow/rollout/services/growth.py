@@ -13,10 +13,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from govflow.accounts.selectors import user_organization, user_roles
+from govflow.accounts.access import require_lab_role
 from govflow.audit.events import EventType
 from govflow.audit.services import audit_append
-from govflow.core.errors import Conflict, PermissionDenied, ValidationFailed
+from govflow.core.errors import Conflict, PermissionDenied, field_error
 from govflow.keys.acts import release_subject, subject_check
 from govflow.keys.verification import Verified
 from govflow.releases.locks import lock_release
@@ -35,16 +35,13 @@ def _check_step(rules: CohortRules, up_to: int) -> None:
                        f"grow to its cap ({rules.cap}) without approvals",
                        detail={"rule": "no_steps"})
     if up_to <= first or up_to > rules.cap or (up_to % rules.step and up_to != rules.cap):
-        raise ValidationFailed(
-            f"up_to must be a step above {first}: a multiple of {rules.step}, or the cap "
-            f"{rules.cap}", detail={"fields": [{"path": "up_to", "message": "not a step"}]})
+        raise field_error("up_to", "not a step",
+                          summary=f"up_to must be a step above {first}: a multiple of "
+                          f"{rules.step}, or the cap {rules.cap}")
 
 
 def _check_role(actor, release: Release, role: str, rules: CohortRules) -> None:
-    org = user_organization(actor)
-    if org is None or org.pk != release.organization_id or role not in user_roles(actor):
-        raise PermissionDenied(f"you do not hold the role {role!r} in the release's lab",
-                               detail={"rule": "role"})
+    require_lab_role(actor, release.organization_id, (role,), what=f"approving growth as {role!r}")
     if role not in rules.step_approvals:
         raise PermissionDenied(f"the policy does not ask {role!r} to approve growth; it asks "
                                f"{', '.join(sorted(rules.step_approvals))}",

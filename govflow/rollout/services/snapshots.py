@@ -18,6 +18,7 @@ from govflow.audit.logkey import log_signing_key
 from govflow.audit.services import audit_append
 from govflow.core.digests import json_digest
 from govflow.core.errors import NotFound
+from govflow.core.times import rfc3339
 from govflow.keys.acts import release_subject, signed_fields, subject_check
 from govflow.keys.verification import Verified
 from govflow.rollout.membership import build_statement
@@ -51,8 +52,8 @@ def snapshot_publish(*, cohort_id: int, ordered: Verified | None = None,
     statement = build_statement(
         release=release.pk, stage=cohort.stage, cohort=cohort.pk,
         cohort_version=cohort.version, leaves=leaves, cap=rules.cap if rules else 0,
-        kyc_level=rules.kyc_level if rules else "", issued_at=now.isoformat().replace(
-            "+00:00", "Z"), manifest_digest=release.system_version.manifest_digest,
+        kyc_level=rules.kyc_level if rules else "", issued_at=rfc3339(now),
+        manifest_digest=release.system_version.manifest_digest,
     )
     envelope = sign_statement(statement, log_signing_key())
     root = statement.subjects[0].digest["sha256"]
