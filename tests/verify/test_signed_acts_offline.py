@@ -9,6 +9,7 @@ import json
 import pytest
 
 from govflow.audit.export import build_bundle
+from govflow.audit.logkey import log_verifier_key
 from govflow.monitoring.predicates import build_incident
 from govflow.verify import signatures
 from govflow.verify.bundle import verify_bundle
@@ -40,7 +41,7 @@ def test_the_newly_signed_acts_verify_offline_against_logged_keys(w):  # noqa: F
         _through_api(w, name)
     bundle = json.loads(json.dumps(build_bundle(release=None), default=str))
 
-    report = verify_bundle(bundle)
+    report = verify_bundle(bundle, log_key=log_verifier_key())
 
     assert report.passed, report.render()
     signed = [e for e in _events(bundle) if "envelope" in e.body["payload"]]
