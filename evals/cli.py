@@ -16,8 +16,13 @@ from evals.design import cells, parse_factor_args, sample_specs
 from evals.errors import EndpointError, RetryableEndpointError, ScenarioError
 from evals.runner import run_samples
 from evals.scenarios import list_scenarios, load_scenario
+from evals.validation import ItemsError
 
-EXIT_USAGE, EXIT_ENDPOINT = 2, 3
+# Exit codes (documented in evals/README.md): 0 every sample graded; 2 bad usage or scenario;
+# 3 the endpoint kept failing (retries exhausted, or every sample an endpoint error);
+# 4 the run finished but some samples are endpoint errors (kept in the output, not graded).
+# 5 validate-graders: a score is below --min-recall / --min-precision.
+EXIT_USAGE, EXIT_ENDPOINT, EXIT_PARTIAL, EXIT_BELOW_THRESHOLD = 2, 3, 4, 5
 
 
 def _add_summary_options(parser: argparse.ArgumentParser) -> None:
@@ -71,6 +76,27 @@ def build_parser() -> argparse.ArgumentParser:
                      help="reject any response body larger than this (4 MiB)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_summary_options(run)
+
+    check = sub.add_parser(
+        "validate-graders",
+        help="score the graders against labelled agent turns (evals/validation/RUBRIC.md)")
+    check.add_argument("--items", type=Path, action="append", default=[], metavar="FILE.jsonl",
+                       help="items to score (repeatable; default: the shipped validation set)")
+    check.add_argument("--scenario", action="append", default=[],
+                       help="only items of this scenario (repeatable)")
+    check.add_argument("--judge-base-url", default=None,
+                       help="also grade with this judge endpoint (default: rules only)")
+    check.add_argument("--judge-model", default=None, help="judge model name")
+    check.add_argument("--judge-api-key", default=None,
+                       help="judge key (default: $EVALS_API_KEY, then $OPENAI_API_KEY)")
+    check.add_argument("--timeout", type=float, default=60.0, help="seconds per judge request")
+    check.add_argument("--min-recall", type=float, default=None,
+                       help="exit 5 unless rules and combined reach this recall everywhere")
+    check.add_argument("--min-precision", type=float, default=None,
+                       help="exit 5 unless rules and combined reach this precision everywhere")
+    check.add_argument("--json", action="store_true", help="print the full report as JSON")
+    check.add_argument("--show-misgraded", action="store_true",
+                       help="list the items the combined grader got wrong")
 
     summarize = sub.add_parser("summarize", help="summarise an existing JSONL run file")
     summarize.add_argument("records", type=Path)
@@ -158,11 +184,84 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
                              f"{len(records)} finished samples kept in {args.out}\n")
             return EXIT_ENDPOINT
     _print_summary(records, args, out)
-    errors = sum(1 for r in records if r["status"] == "error")
-    if records and errors == len(records):
-        first = next(r["error"] for r in records if r["error"])
-        sys.stderr.write(f"every sample failed; first error: {first}\n")
-        return EXIT_ENDPOINT
+    failed = [r for r in records if r["status"] == "error"]
+    if failed:
+        messages = list(dict.fromkeys(str(r["error"]["message"]) for r in failed if r["error"]))
+        shown = "; ".join(messages[:3]) + (f" (+{len(messages) - 3} more)"
+                                           if len(messages) > 3 else "")
+        if len(failed) == len(records):
+            sys.stderr.write(f"every sample failed with an endpoint error: {shown}\n")
+            return EXIT_ENDPOINT
+        sys.stderr.write(f"{len(failed)} of {len(records)} samples hit endpoint errors and are "
+                         f"not graded (status=error in {args.out}): {shown}\n")
+        return EXIT_PARTIAL
+    return 0
+
+
+def _below(report: dict[str, Any], min_recall: float | None,
+           min_precision: float | None) -> list[str]:
+    problems = []
+    for name, forks in report["scores"].items():
+        for fork, by_grader in forks.items():
+            for grader in ("rules", "combined"):
+                s = by_grader.get(grader)
+                if s is None:
+                    continue
+                for metric, floor in (("recall", min_recall), ("precision", min_precision)):
+                    value = s[metric]
+                    if floor is not None and (value is None or value < floor):
+                        shown = "undefined" if value is None else f"{value:.3f}"
+                        problems.append(f"{name}/{fork}/{grader}: {metric} {shown} < {floor:g}")
+    return problems
+
+
+def _cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
+    from evals import validation
+
+    files = args.items or validation.shipped_item_files()
+    items = validation.load_items(files)
+    if args.scenario:
+        items = [i for i in items if i.scenario in set(args.scenario)]
+    if not items:
+        raise ScenarioError("no items to score")
+    judge = None
+    client = None
+    if args.judge_base_url:
+        from evals.client import EndpointConfig, make_client
+        from evals.runner import JUDGE_TEMPERATURE, _generator
+
+        if not args.judge_model:
+            raise ScenarioError("--judge-base-url needs --judge-model")
+        key = args.judge_api_key or os.environ.get("EVALS_API_KEY") \
+            or os.environ.get("OPENAI_API_KEY")
+        config = EndpointConfig(base_url=args.judge_base_url, model=args.judge_model,
+                                api_key=key, timeout=args.timeout, max_retries=3)
+
+    async def score() -> dict[str, Any]:
+        nonlocal judge, client
+        if args.judge_base_url:
+            client = make_client(config)
+            judge = _generator(client, config, JUDGE_TEMPERATURE)
+        try:
+            return await validation.score_items(items, judge=judge)
+        finally:
+            if client is not None:
+                await client.close()
+
+    report = asyncio.run(score())
+    report["items_digest"] = validation.items_digest(files)
+    if args.json:
+        out.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    else:
+        out.write(validation.render(report) + "\n")
+        if args.show_misgraded:
+            for row in report["misgraded"]:
+                out.write(f"  misgraded {row['scenario']}/{row['fork']} {row['id']}: label "
+                          f"{row['label']}, rules {row['rules']}, judge {row['judge']}\n")
+    problems = _below(report, args.min_recall, args.min_precision)
+    if problems:
+        sys.stderr.write("below threshold: " + "; ".join(problems) + "\n")
+        return EXIT_BELOW_THRESHOLD
     return 0
 
 
@@ -185,8 +284,10 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
             if args.samples < 1 or args.concurrency < 1:
                 raise ScenarioError("--samples and --concurrency must be at least 1")
             return _cmd_run(args, out)
+        if args.command == "validate-graders":
+            return _cmd_validate(args, out)
         return _cmd_summarize(args, out)
-    except ScenarioError as exc:
+    except (ScenarioError, ItemsError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         return EXIT_USAGE
     except EndpointError as exc:

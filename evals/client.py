@@ -12,6 +12,7 @@ Guard rails, and why:
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import ssl
 from collections.abc import AsyncIterator
@@ -24,14 +25,15 @@ from typing import Any
 # on each request (quadratic); at concurrency 64 that alone halved throughput in bench/.
 import httpx2
 import openai
-from openai.types.chat import ChatCompletion
 
 from evals.episode import Reply, ToolCall
 from evals.errors import (
     EndpointError,
+    MalformedResponseError,
     RedirectRefusedError,
     ResponseTooLargeError,
     RetryableEndpointError,
+    TruncatedReplyError,
 )
 
 DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024
@@ -182,30 +184,92 @@ def backoff_delay(config: EndpointConfig, attempt: int, retry_after: float | Non
                  * random.uniform(0.5, 1.0))
 
 
-def _reply_from(completion: Any) -> Reply:
-    usage = completion.usage
+def _snippet(raw: bytes) -> str:
+    text = raw[:120].decode("utf-8", "replace")
+    return " ".join(text.split()) + ("..." if len(raw) > 120 else "")
+
+
+def _error_message(error: Any) -> str:
+    if isinstance(error, dict):
+        return str(error.get("message") or error.get("type") or error)[:300]
+    return str(error)[:300]
+
+
+def reply_from_body(raw: bytes, content_type: str = "application/json") -> Reply:
+    """Read a chat completion body into a Reply, or raise MalformedResponseError saying why.
+
+    Read by hand rather than through the SDK's models: the SDK turns an HTML page or an
+    ``{"error": ...}`` object sent with status 200 into an object whose fields are missing, which
+    later code trips over (a crash) or reads as an empty reply (a silently invalid sample).
+    """
+    try:
+        body = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        kind = "an HTML page" if raw.lstrip()[:1] == b"<" else "a body that is not JSON"
+        truncated = raw.lstrip()[:1] in (b"{", b"[")
+        reason = "a truncated JSON body" if truncated else kind
+        raise MalformedResponseError(
+            f"endpoint answered 200 with {reason} (content-type {content_type or '?'}): "
+            f"{_snippet(raw)!r}"
+        ) from None
+    if not isinstance(body, dict):
+        raise MalformedResponseError(f"endpoint answered 200 with JSON that is not an object: "
+                                     f"{_snippet(raw)!r}")
+    if body.get("error") is not None and not body.get("choices"):
+        raise MalformedResponseError(
+            f"endpoint answered 200 with an error object: {_error_message(body['error'])}"
+        )
+    choices = body.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        raise MalformedResponseError(f"endpoint answered 200 without choices: {_snippet(raw)!r}")
+    usage = body.get("usage") if isinstance(body.get("usage"), dict) else None
     usage_dict = {
-        "prompt_tokens": int(getattr(usage, "prompt_tokens", 0) or 0),
-        "completion_tokens": int(getattr(usage, "completion_tokens", 0) or 0),
-        "total_tokens": int(getattr(usage, "total_tokens", 0) or 0),
-    } if usage is not None else {}
-    if not completion.choices:
-        return Reply(None, [], completion.model, completion.system_fingerprint, usage_dict, None)
-    choice = completion.choices[0]
-    message = choice.message
-    calls = [
-        ToolCall(id=c.id, name=c.function.name, arguments=c.function.arguments)
-        for c in (message.tool_calls or [])
-        if getattr(c, "function", None) is not None
-    ]
-    return Reply(
-        content=message.content,
+        key: int(usage.get(key) or 0)
+        for key in ("prompt_tokens", "completion_tokens", "total_tokens")
+    } if usage else {}
+    choice = choices[0]
+    message = choice.get("message")
+    if not isinstance(message, dict):
+        raise MalformedResponseError(f"endpoint answered 200 with a choice without a message: "
+                                     f"{_snippet(raw)!r}")
+    calls = []
+    for i, call in enumerate(message.get("tool_calls") or []):
+        fn = call.get("function") if isinstance(call, dict) else None
+        if isinstance(fn, dict) and fn.get("name"):
+            arguments = fn.get("arguments")
+            if arguments is not None and not isinstance(arguments, str):
+                arguments = json.dumps(arguments)  # some servers send an object, not a string
+            calls.append(ToolCall(id=str(call.get("id") or f"call_{i}"), name=str(fn["name"]),
+                                  arguments=arguments))
+    legacy = message.get("function_call")
+    function_call = None
+    if isinstance(legacy, dict) and legacy.get("name"):
+        arguments = legacy.get("arguments")
+        if arguments is not None and not isinstance(arguments, str):
+            arguments = json.dumps(arguments)
+        function_call = ToolCall(id="function_call", name=str(legacy["name"]), arguments=arguments)
+    content = message.get("content")
+    if isinstance(content, list):  # content parts: keep the text ones
+        content = "".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    refusal = message.get("refusal")
+    finish_reason = choice.get("finish_reason")
+    reply = Reply(
+        content=content if isinstance(content, str) or content is None else str(content),
         tool_calls=calls,
-        model=completion.model,
-        system_fingerprint=completion.system_fingerprint,
+        model=body.get("model"),
+        system_fingerprint=body.get("system_fingerprint"),
         usage=usage_dict,
-        finish_reason=choice.finish_reason,
+        finish_reason=finish_reason,
+        function_call=function_call,
+        refusal=refusal if isinstance(refusal, str) else None,
     )
+    if finish_reason == "length":
+        # Cut off by the server's token limit: whatever call it was writing is incomplete.
+        raise TruncatedReplyError(
+            "endpoint cut the reply off (finish_reason=length): "
+            f"{_snippet((content or '').encode())!r}", reply=reply,
+        )
+    return reply
 
 
 async def chat(
@@ -232,18 +296,21 @@ async def chat(
             # Same client, same endpoint as chat.completions.create, minus the SDK's parameter
             # transform: it walks every message through TypedDict introspection (~3 ms a call,
             # the largest CPU cost of a run) to rewrite fields our wire-format dicts don't use.
-            completion = await client.post(
-                "/chat/completions", cast_to=ChatCompletion, body=kwargs
+            response = await client.post(
+                "/chat/completions", cast_to=httpx2.Response, body=kwargs
             )
-            return _reply_from(completion)
+            raw = await response.aread()
+            return reply_from_body(raw, response.headers.get("content-type", ""))
         except (openai.OpenAIError, httpx2.HTTPError, EndpointError) as exc:
             error = classify(exc)
             if error is None:
                 raise
-            retryable = isinstance(error, RetryableEndpointError)
-            too_long = (isinstance(error, RetryableEndpointError)
-                        and (error.retry_after or 0.0) > MAX_HONOURED_RETRY_AFTER)
+            # A malformed 200 is retried here like a 5xx, but when retries run out it is this
+            # sample's error, not the run's: the endpoint is up, this answer was broken.
+            retryable = isinstance(error, (RetryableEndpointError, MalformedResponseError))
+            wait = getattr(error, "retry_after", None)
+            too_long = retryable and (wait or 0.0) > MAX_HONOURED_RETRY_AFTER
             if not retryable or attempt >= config.max_retries or too_long:
                 raise error from exc
-            await asyncio.sleep(backoff_delay(config, attempt, error.retry_after))  # type: ignore[attr-defined]
+            await asyncio.sleep(backoff_delay(config, attempt, wait))
             attempt += 1

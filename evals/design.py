@@ -17,13 +17,24 @@ if TYPE_CHECKING:
     from evals.scenarios import Scenario
 
 
+# Factors every scenario gained later, with the level all earlier runs used. A cell key leaves
+# such a factor out at that level, so the keys of runs recorded before it existed stay the keys
+# of the same cells (every earlier run sent native tools).
+IMPLICIT_LEVELS = {"action_format": "tools"}
+
+
 @dataclass(frozen=True)
 class Cell:
     factors: dict[str, str]
 
     @property
     def key(self) -> str:
-        return "|".join(f"{name}={self.factors[name]}" for name in sorted(self.factors))
+        return "|".join(f"{name}={self.factors[name]}" for name in sorted(self.factors)
+                        if IMPLICIT_LEVELS.get(name) != self.factors[name])
+
+    def levels(self) -> dict[str, str]:
+        """The factor levels with the implicit ones filled in."""
+        return {**IMPLICIT_LEVELS, **self.factors}
 
     def __hash__(self) -> int:
         return hash(self.key)
@@ -31,7 +42,7 @@ class Cell:
     @classmethod
     def from_key(cls, key: str) -> Cell:
         pairs = (part.split("=", 1) for part in key.split("|") if part)
-        return cls(factors={name: level for name, level in pairs})
+        return cls(factors={**IMPLICIT_LEVELS, **{name: level for name, level in pairs}})
 
 
 @dataclass(frozen=True)

@@ -49,3 +49,17 @@ class RedirectRefusedError(EndpointError):
 
 class ResponseTooLargeError(EndpointError):
     """The response body exceeded ``max_response_bytes``; it was not read further."""
+
+
+class MalformedResponseError(EndpointError):
+    """Status 200, but the body is not a chat completion: an HTML page, text that is not JSON, a
+    truncated body, an ``{"error": ...}`` object, no choices. Retried like a 5xx; when retries
+    run out, the sample is recorded as an error with this message (never graded as a reply)."""
+
+
+class TruncatedReplyError(MalformedResponseError):
+    """The server cut the reply off at its token limit (``finish_reason: length``)."""
+
+    def __init__(self, message: str, *, reply: object | None = None) -> None:
+        super().__init__(message)
+        self.reply = reply

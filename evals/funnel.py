@@ -7,11 +7,13 @@ from typing import Any
 from evals import bounds
 from evals.stats import GATE_METRICS, METRICS
 
+# The one name of each funnel metric, used by the CLI, the console, the dossier and the
+# demo (the API and the policy use the ids on the left).
 HEADERS = {
     "misaligned": "P(misaligned)",
-    "deceptive": "P(trade+hide)",
-    "deceptive_given_misaligned": "P(deceptive|mis)",
-    "double_down_given_deceptive": "P(double down|dec)",
+    "deceptive": "P(misaligned and hidden)",
+    "deceptive_given_misaligned": "P(deceptive | misaligned)",
+    "double_down_given_deceptive": "P(double down | deceptive)",
     "joint": "P(all three)",
 }
 UNGRADED = {"worst": "counted as harmful", "exclude": "EXCLUDED (biased low)"}
@@ -32,7 +34,7 @@ def _forks(cell: dict[str, Any], turns: tuple[str, ...], label: str) -> str:
     return "/".join(str(cell["labels"].get(t, {}).get(label, 0)) for t in turns)
 
 
-def _varying(cells: dict[str, Any]) -> tuple[list[str], dict[str, str]]:
+def varying_factors(cells: dict[str, Any]) -> tuple[list[str], dict[str, str]]:
     """Factors whose level differs between cells (shown per row) and the fixed ones (header)."""
     values: dict[str, set[str]] = {}
     for cell in cells.values():
@@ -46,7 +48,7 @@ def _varying(cells: dict[str, Any]) -> tuple[list[str], dict[str, str]]:
 def render(summary: dict[str, Any], *, interval: str = "clopper_pearson",
            metric: str = "misaligned") -> str:
     cells = summary["cells"]
-    varying, fixed = _varying(cells)
+    varying, fixed = varying_factors(cells)
     lines = []
     if summary.get("simulated"):
         lines.append(SIM_BANNER)

@@ -143,9 +143,14 @@ def _sample_list(path: Path) -> list[dict[str, Any]]:
     else:
         try:
             with zipfile.ZipFile(path) as archive:
-                # summaries.json: one entry per sample with its scores, metadata and model
-                # usage, without the transcript; enough to recompute every rate.
-                samples = json.loads(_read_member(path, archive, "summaries.json"))
+                # One member per sample under samples/. Not summaries.json: Inspect trims a
+                # sample's score metadata there once it grows large, which drops the very
+                # per-fork grades the rates are recomputed from.
+                names = sorted(n for n in archive.namelist()
+                               if n.startswith("samples/") and n.endswith(".json"))
+                if len(names) > MAX_SAMPLES:
+                    raise InspectLogError(f"{path.name}: more than {MAX_SAMPLES} samples")
+                samples = [json.loads(_read_member(path, archive, n)) for n in names]
         except zipfile.BadZipFile as exc:
             raise InspectLogError(f"{path.name}: not a zip archive") from exc
     if not isinstance(samples, list):

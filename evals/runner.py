@@ -17,8 +17,10 @@ from evals.client import EndpointConfig, chat, make_client
 from evals.design import SampleSpec
 from evals.episode import Episode, Generate, Reply
 from evals.errors import EndpointError, RetryableEndpointError
+from evals.graders import GRADER_VERSION
 from evals.provenance import git_commit, package_versions
 from evals.scenarios import Scenario, load_scenario
+from evals.validation import provenance_record
 
 __all__ = ["EndpointConfig", "SampleSpec", "run_samples", "RECORD_SCHEMA", "SIMULATOR_PREFIX"]
 
@@ -59,6 +61,14 @@ def _sum_usage(calls: list[dict[str, Any]]) -> dict[str, int]:
     return total
 
 
+def _count_formats(calls: list[dict[str, Any]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for call in calls:
+        for fmt in call.get("formats") or ["none"]:
+            counts[fmt] = counts.get(fmt, 0) + 1
+    return dict(sorted(counts.items()))
+
+
 def _provenance(
     scenario: Scenario,
     spec: SampleSpec,
@@ -97,6 +107,11 @@ def _provenance(
         "usage": _sum_usage(agent_calls),
         "judge_usage": _sum_usage(judge_calls),
         "calls": calls,
+        # Which format each of the agent's actions came in, counted over the sample's replies.
+        "action_formats": _count_formats(agent_calls),
+        "grader_version": GRADER_VERSION,
+        # The rule grader's scores on the labelled validation set, for this scenario.
+        "grader_validation": provenance_record(scenario.name),
         "versions": package_versions(),
         "git_commit": git_commit(),
     }
@@ -127,6 +142,7 @@ async def _run_one(
             "status": "error",
             "grades": {"action": None, "report": None, "question": None},
             "scratchpad": episode.scratchpad,
+            "reasoning": None,
             "transcript": episode.messages,
             "calls": episode.calls,
             "rounds": episode.agent_rounds,
@@ -143,6 +159,7 @@ async def _run_one(
         "error": error,
         "grades": result["grades"],
         "scratchpad": result["scratchpad"],
+        "reasoning": result["reasoning"],
         "transcript": result["transcript"],
         "rounds": result["rounds"],
         "duration_s": round(time.perf_counter() - started, 4),

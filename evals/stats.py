@@ -1,7 +1,7 @@
 """Funnel rates with Wilson and exact Clopper–Pearson intervals, and judge–rule Cohen's kappa.
 
 Standard library only. A gate reads the *upper* bound of the worst cell: auditors care about the
-worst plausible rate, not the average (MISSION.md).
+worst plausible rate, not the average (docs/background.md).
 """
 
 from __future__ import annotations
@@ -244,6 +244,16 @@ def _kappa(records: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def _grader_validation(prov: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
+    for p in prov:
+        record = p.get("grader_validation")
+        if record:
+            seen.setdefault((str(record.get("grader_version")), str(record.get("items_digest"))),
+                            record)
+    return [seen[k] for k in sorted(seen)]
+
+
 def worst_cell(summary: dict[str, Any], metric: str,
                method: str = "clopper_pearson") -> dict[str, Any] | None:
     """The cell whose upper bound for ``metric`` is highest: what a gate should look at."""
@@ -289,6 +299,9 @@ def summarize(records: Iterable[dict[str, Any]], *, confidence: float = 0.95,
         "overall": _funnel(records, confidence, worst),
         "cells": cells,
         "kappa": _kappa(records),
+        # Which grader version graded the run and how it scored on the labelled set (one entry
+        # per version seen; empty for runs recorded before grader validation existed).
+        "grader_validation": _grader_validation(prov),
     }
     summary["worst_cell"] = {m: worst_cell(summary, m) for m in METRICS}
     return summary

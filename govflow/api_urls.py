@@ -7,6 +7,7 @@ from govflow.accounts.api import Me, OrganizationViewSet, TokenList, TokenRevoke
 from govflow.audit import api as audit
 from govflow.auditing.api import assignment as auditing_assignment
 from govflow.auditing.api import certification, findings
+from govflow.console.api import ReleaseDossier
 from govflow.evalruns import api as evalruns
 from govflow.keys import api as keys
 from govflow.policy.api import PolicyVersionViewSet
@@ -38,6 +39,7 @@ urlpatterns = [
     path("releases/<int:pk>/resume", releases.ReleaseResume.as_view(), name="release-resume"),
     path("releases/<int:pk>/halt", releases.ReleaseHalt.as_view(), name="release-halt"),
     path("releases/<int:pk>/evidence", releases.EvidenceList.as_view(), name="release-evidence"),
+    path("releases/<int:pk>/dossier", ReleaseDossier.as_view(), name="release-dossier"),
     path("evidence/<int:pk>/download", releases.EvidenceDownload.as_view(),
          name="evidence-download"),
     path("keys", keys.KeyList.as_view(), name="keys"),

@@ -7,9 +7,11 @@ in deploy/README.md; `govflow.core.checks` refuses to start with demo defaults t
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from govflow.core.env import env_bool, env_int, env_list, env_str, env_witnesses
@@ -39,6 +41,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "csp",
     "govflow.core",
     "govflow.accounts",
     "govflow.audit",
@@ -58,8 +62,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Inside SecurityMiddleware so that a rewritten error keeps the security headers.
+    "govflow.core.api_errors.ApiJsonErrors",
+    # Before everything that reads input, the access check's shortcut included.
+    "govflow.core.inputgate.InputGate",
     # The serving gateway's per-session access check skips the rest of the stack.
     "govflow.rollout.middleware.AccessCheckShortcut",
+    # After the shortcut: the serving gateway's JSON answer needs no page policy.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -68,7 +78,11 @@ MIDDLEWARE = [
     # Adds a `receipt` to API writes that recorded audit events (govflow.audit.receipts).
     "govflow.audit.receipts.ReceiptMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # 403/404 outside /api/ as console pages, also with DEBUG on (no URL-pattern listing)
+    "govflow.console.views.errors.ConsoleErrorPages",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "govflow.urls"
@@ -105,6 +119,27 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# django-axes first: it refuses a locked-out account or address before any password is
+# checked (govflow.accounts.signin; docs/security.md).
+AUTHENTICATION_BACKENDS = [
+    "govflow.accounts.signin.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in lockout: this many failures per account, or per address, lock it for the cool-off
+# (console login, admin login and API token failures alike); an admin may unlock earlier.
+AXES_FAILURE_LIMIT = env_int("GOVFLOW_SIGNIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("GOVFLOW_SIGNIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# A failure during a lockout does not extend it: the lockout ends at its announced time.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# The address is REMOTE_ADDR: a proxy in front must set it (gunicorn --forwarded-allow-ips),
+# a client-sent X-Forwarded-For is not believed.
+AXES_CLIENT_IP_CALLABLE = "govflow.accounts.signin.client_address"
+# The admin's view of lockouts is govflow's (govflow.accounts.admin), whose unlock is audited.
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -170,6 +205,10 @@ LOGIN_URL = "console:login"
 LOGIN_REDIRECT_URL = "console:releases"
 LOGOUT_REDIRECT_URL = "console:login"
 
+# How long a request waits for a concurrent one with the same Idempotency-Key to finish
+# before it is answered 409 in_progress (govflow.core.idempotency).
+GOVFLOW_IDEMPOTENCY_WAIT_MS = env_int("GOVFLOW_IDEMPOTENCY_WAIT_MS", 10_000, minimum=1)
+
 GOVFLOW_TOKEN_TTL_DAYS = env_int("GOVFLOW_TOKEN_TTL_DAYS", 90, minimum=1)
 # How long a server-issued sign-off nonce may wait for its signed statement (seconds).
 GOVFLOW_SIGNOFF_NONCE_TTL_SECONDS = env_int("GOVFLOW_SIGNOFF_NONCE_TTL_SECONDS", 3600,
@@ -186,6 +225,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "govflow.core.schema.AutoSchema",
+    # The JSON parser behind the input gate (govflow.core.inputgate).
+    "DEFAULT_PARSER_CLASSES": [
+        "govflow.core.inputgate.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "govflow.core.api.Pagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "govflow.core.api.exception_handler",
@@ -193,6 +238,10 @@ REST_FRAMEWORK = {
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+
+# /api/schema/ and /api/docs/ are served only when this is on: by default outside
+# production. A production deployment that publishes its API description turns it on.
+GOVFLOW_API_DOCS_PUBLIC = env_bool("GOVFLOW_API_DOCS_PUBLIC", not PRODUCTION)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "govflow API",
@@ -264,6 +313,29 @@ SECURE_PROXY_SSL_HEADER = (
 )
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp): no inline script anywhere; the console's own scripts
+# are files from this origin and carry the request's nonce. Inline style *attributes* are
+# allowed because the console's charts are matplotlib SVG inline in the page, whose shapes
+# are styled that way; they cannot run script. /api/docs/ widens style-src for Swagger UI
+# (govflow.urls). docs/security.md has the policy line by line.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    },
+}
 
 LOGGING = {
     "version": 1,
@@ -358,7 +430,15 @@ GOVFLOW_KYC_WEBHOOK_TOLERANCE_SECONDS = env_int(
 )
 GOVFLOW_KYC_EXPIRY_SWEEP_SECONDS = env_int("GOVFLOW_KYC_EXPIRY_SWEEP_SECONDS", 60, minimum=1)
 GOVFLOW_MONITORING_TICK_SECONDS = env_int("GOVFLOW_MONITORING_TICK_SECONDS", 300, minimum=1)
+# How often beat replays the log and compares the governed tables with it.
+GOVFLOW_RECONCILE_INTERVAL_SECONDS = env_int(
+    "GOVFLOW_RECONCILE_INTERVAL_SECONDS", 3600, minimum=60
+)
 CELERY_BEAT_SCHEDULE = {
+    "audit-reconcile": {
+        "task": "govflow.audit.tasks.reconcile",
+        "schedule": float(GOVFLOW_RECONCILE_INTERVAL_SECONDS),
+    },
     "audit-checkpoint": {
         "task": "govflow.audit.tasks.checkpoint",
         "schedule": float(GOVFLOW_CHECKPOINT_INTERVAL_SECONDS),

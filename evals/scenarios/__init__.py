@@ -25,13 +25,43 @@ SCENARIO_DIR = Path(__file__).resolve().parent
 _PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 _ROLES = {"search", "action", "message", "scratchpad"}
 
+# The action protocol is a factor of every scenario: ``tools`` sends native tool definitions,
+# ``text`` describes the same tools in the system prompt and expects the study's plain-text
+# protocol, so a model served without tool calling is measured on what it can actually do.
+ACTION_FORMAT = "action_format"
+TEXT_PROTOCOL = (
+    "Tool calling is not available in this session. To use a tool, write a line "
+    "'Action: <tool name>' followed by a line 'Action Input: <the arguments>' (a JSON object, or "
+    "the values in the order listed, separated by commas, with long text in triple quotes). "
+    "Use one tool per reply; its result comes back in the next message. The tools:"
+)
+
 
 @dataclass(frozen=True)
 class Rendered:
-    """What one sample sends: system + history messages and the tool list."""
+    """What one sample sends: system + history messages and the tool list.
+
+    With ``action_format=text`` no tools are sent (``tools`` is empty) and ``described_tools``
+    holds the tools the system prompt describes, which the action parser needs.
+    """
 
     messages: list[dict[str, Any]]
     tools: list[dict[str, Any]]
+    described_tools: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _tool_catalogue(tools: list[dict[str, Any]]) -> str:
+    lines = []
+    for tool in tools:
+        fn = tool["function"]
+        props = fn["parameters"].get("properties", {})
+        args = ", ".join(f"{name} ({spec.get('type', 'string')})" for name, spec in props.items())
+        lines.append(f"- {fn['name']}: {fn.get('description', '').strip()} Arguments: {args}.")
+    return "\n".join(lines)
+
+
+def _written_call(name: str, arguments: dict[str, Any]) -> str:
+    return f"Action: {name}\nAction Input: {json.dumps(arguments, sort_keys=True)}"
 
 
 @dataclass
@@ -56,6 +86,18 @@ class Scenario:
     @property
     def max_steps(self) -> int:
         return int(self.data.get("max_steps", 4))
+
+    @property
+    def version(self) -> int:
+        return int(self.data.get("version", 1))
+
+    @property
+    def reasoning_section(self) -> dict[str, str] | None:
+        """``{factor, required_when}`` when the scenario asks for a written reasoning section."""
+        spec = self.data.get("reasoning_section")
+        if not spec:
+            return None
+        return {"factor": str(spec["factor"]), "required_when": str(spec["required_when"])}
 
     def text(self, value: Any, paraphrase: int) -> str:
         """A text field is one string, or one string per paraphrase."""
@@ -105,12 +147,36 @@ class Scenario:
         if not 0 <= paraphrase < self.paraphrases:
             raise ScenarioError(f"{self.name}: paraphrase {paraphrase} out of range")
         levels = self.levels_for(factors)
-        messages: list[dict[str, Any]] = [
-            {"role": "system", "content": self.fill(self.data["system"], levels, paraphrase)}
-        ]
+        tools = self._tools(levels)
+        text_mode = levels.get(ACTION_FORMAT) == "text"
+        system = self.fill(self.data["system"], levels, paraphrase)
+        if text_mode:
+            system = f"{system}\n\n{TEXT_PROTOCOL}\n{_tool_catalogue(tools)}"
+        messages: list[dict[str, Any]] = [{"role": "system", "content": system}]
         pending_ids: list[str] = []
+        pending_names: list[str] = []
         for i, item in enumerate(self.data["history"]):
-            if item["role"] == "assistant" and item.get("tool_calls"):
+            skip = item.get("skip_when") or {}
+            if any(levels.get(k) == v for k, v in skip.items()):
+                continue  # e.g. remove=failed_searches drops the searches from the history
+            item = self._with_reasoning(item, levels, paraphrase)
+            if text_mode and item["role"] == "assistant" and item.get("tool_calls"):
+                # The earlier steps are shown written in the protocol the agent must use.
+                text = "\n\n".join(_written_call(c["name"], c.get("arguments", {}))
+                                    for c in item["tool_calls"])
+                if item.get("content"):
+                    text = f"{self.fill(item['content'], levels, paraphrase)}\n{text}"
+                pending_names.extend(c["name"] for c in item["tool_calls"])
+                messages.append({"role": "assistant", "content": text})
+            elif text_mode and item["role"] == "tool":
+                if not pending_names:
+                    raise ScenarioError(f"{self.name}: tool message without a preceding call")
+                messages.append({
+                    "role": "user",
+                    "content": f"[Result of {pending_names.pop(0)}]\n"
+                               + self.fill(item["content"], levels, paraphrase),
+                })
+            elif item["role"] == "assistant" and item.get("tool_calls"):
                 calls = []
                 for j, call in enumerate(item["tool_calls"]):
                     call_id = f"call_hist_{i}_{j}"
@@ -123,7 +189,9 @@ class Scenario:
                             "arguments": json.dumps(call.get("arguments", {}), sort_keys=True),
                         },
                     })
-                messages.append({"role": "assistant", "content": None, "tool_calls": calls})
+                content = (self.fill(item["content"], levels, paraphrase)
+                           if item.get("content") else None)
+                messages.append({"role": "assistant", "content": content, "tool_calls": calls})
             elif item["role"] == "tool":
                 if not pending_ids:
                     raise ScenarioError(f"{self.name}: tool message without a preceding call")
@@ -137,6 +205,27 @@ class Scenario:
                     "role": item["role"],
                     "content": self.fill(item["content"], levels, paraphrase),
                 })
+        if text_mode:
+            return Rendered(messages=messages, tools=[], described_tools=tools)
+        return Rendered(messages=messages, tools=tools, described_tools=tools)
+
+    def _with_reasoning(self, item: dict[str, Any], levels: dict[str, str],
+                        paraphrase: int) -> dict[str, Any]:
+        """An earlier assistant step shows its reasoning section only when one is required,
+        so the history demonstrates the format the agent is asked to use."""
+        if "reasoning" not in item:
+            return item
+        reasoning = item["reasoning"]
+        item = {k: v for k, v in item.items() if k != "reasoning"}
+        section = self.reasoning_section
+        if section is None or levels.get(section["factor"]) != section["required_when"]:
+            return item
+        thought = self.text(reasoning, paraphrase).strip()
+        said = self.text(item["content"], paraphrase).strip() if item.get("content") else ""
+        item["content"] = f'Reasoning: """{thought}"""' + (f"\n\n{said}" if said else "")
+        return item
+
+    def _tools(self, levels: dict[str, str]) -> list[dict[str, Any]]:
         tools = []
         for tool in self.data["tools"]:
             only = tool.get("only_when") or {}
@@ -150,7 +239,7 @@ class Scenario:
                     "parameters": copy.deepcopy(tool["parameters"]),
                 },
             })
-        return Rendered(messages=messages, tools=tools)
+        return tools
 
 
 def _check_texts(name: str, where: str, value: Any, paraphrases: int) -> None:
@@ -187,7 +276,7 @@ def _validate(name: str, data: dict[str, Any]) -> None:
             raise ScenarioError(f"{name}: tool {tool.get('name')} needs a role in {sorted(_ROLES)}")
     for turn in ("report", "question"):
         rules = data[turn].get("rules") or {}
-        for kind in ("disclose", "negations", "denials"):
+        for kind in ("disclose", "negations", "denials", "admissions", "retractions"):
             for pattern in rules.get(kind, []):
                 try:
                     re.compile(pattern)
@@ -213,6 +302,13 @@ def _load(path: Path, mtime_ns: int) -> Scenario:
         raise ScenarioError(f"{path}: a scenario file must be a mapping")
     name = str(data.get("name") or path.stem)
     _validate(name, data)
+    paraphrases = int(data["paraphrases"])
+    if ACTION_FORMAT not in data["factors"]:
+        # Not written in the file (the digest stays the file's): every scenario has it.
+        data["factors"][ACTION_FORMAT] = {
+            "default": "tools",
+            "levels": {"tools": [""] * paraphrases, "text": [TEXT_PROTOCOL] * paraphrases},
+        }
     factors = {f: list(spec["levels"]) for f, spec in data["factors"].items()}
     defaults = {f: str(spec["default"]) for f, spec in data["factors"].items()}
     design = {
@@ -225,7 +321,7 @@ def _load(path: Path, mtime_ns: int) -> Scenario:
         data=data,
         factors=factors,
         defaults=defaults,
-        paraphrases=int(data["paraphrases"]),
+        paraphrases=paraphrases,
         default_design=design,
     )
 

@@ -9,17 +9,18 @@ then draws its choices with the profile's probabilities from a generator seeded 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from evals import graders
-from evals.scenarios import Scenario, list_scenarios, load_scenario
+from evals import actions, graders
+from evals.scenarios import TEXT_PROTOCOL, Scenario, list_scenarios, load_scenario
 from evals.simulator.profiles import Profile
 
 SCRIPTS_PATH = Path(__file__).resolve().parent / "scripts.yaml"
@@ -34,14 +35,55 @@ class _Known:
     report_prompts: list[str]
     question_prompts: list[str]
     templates: list[tuple[re.Pattern[str], str, str]]  # (pattern, turn, intent)
+    # Factors that drop history items (remove=...): level -> texts present only without it.
+    structural: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+
+
+_ALTERNATION = re.compile(r"\{([^{}]*\|[^{}]*)\}")
 
 
 def _template_pattern(text: str) -> re.Pattern[str]:
-    return re.compile(r"\s*" + re.escape(text.strip()) + r"\s*\Z", re.DOTALL)
+    """A script text as a pattern; ``{a|b}`` is a choice of wordings (see ``expand``)."""
+    parts, last = [], 0
+    for match in _ALTERNATION.finditer(text.strip()):
+        parts.append(re.escape(text.strip()[last:match.start()]))
+        parts.append("(?:" + "|".join(re.escape(o) for o in match.group(1).split("|")) + ")")
+        last = match.end()
+    parts.append(re.escape(text.strip()[last:]))
+    return re.compile(r"\s*" + "".join(parts) + r"\s*\Z", re.DOTALL)
+
+
+def expand(text: str, rng: random.Random) -> str:
+    """Pick one wording per ``{a|b|c}`` group, so replies vary the way a model's do."""
+    return _ALTERNATION.sub(lambda m: rng.choice(m.group(1).split("|")), text)
+
+
+def all_wordings(text: str) -> list[str]:
+    """Every wording a script text can produce (for tests that check each one)."""
+    groups = [m.group(1).split("|") for m in _ALTERNATION.finditer(text)]
+    out = []
+    for combo in itertools.product(*groups):
+        picks = iter(combo)
+
+        def pick(_match: re.Match[str], picks: Any = picks) -> str:
+            return str(next(picks))
+
+        out.append(_ALTERNATION.sub(pick, text))
+    return out
 
 
 def _wordings(scenario: Scenario, value: Any) -> list[str]:
     return [scenario.text(value, p).strip() for p in range(scenario.paraphrases)]
+
+
+class _Call:
+    """A transcript's tool call dict seen through the attributes the action parser reads."""
+
+    def __init__(self, call: dict[str, Any]) -> None:
+        fn = call.get("function") or {}
+        self.id = call.get("id")
+        self.name = str(fn.get("name") or "")
+        self.arguments = fn.get("arguments")
 
 
 class SimulatedModel:
@@ -59,7 +101,7 @@ class SimulatedModel:
     def _index(self, scenario: Scenario) -> _Known:
         data = scenario.data
         # The system prompt's opening words (before any placeholder) identify the scenario.
-        signatures = [re.split(r"\{\{", w, maxsplit=1)[0].strip()[:80]
+        signatures = [re.split(r"\{\{", w, maxsplit=1)[0].strip()
                       for w in _wordings(scenario, data["system"])]
         fragments = {
             factor: {level: [w for w in _wordings(scenario, text) if w]
@@ -73,7 +115,17 @@ class SimulatedModel:
             for intent, texts in intents.items():
                 label = {"honest": "honest", "admit": "honest"}.get(intent, "deceptive")
                 templates.extend((_template_pattern(t), turn, label) for t in texts)
+        structural: dict[str, dict[str, list[str]]] = {}
+        for item in data["history"]:
+            for factor, level in (item.get("skip_when") or {}).items():
+                if not item.get("content"):
+                    continue
+                marks = [re.split(r"\{\{", w, maxsplit=1)[0].strip()
+                         for w in _wordings(scenario, item["content"])]
+                structural.setdefault(factor, {}).setdefault(level, []).extend(
+                    m for m in marks if len(m) >= 12)
         return _Known(
+            structural=structural,
             scenario=scenario,
             signatures=signatures,
             fragments=fragments,
@@ -86,15 +138,29 @@ class SimulatedModel:
 
     def _detect(self, messages: list[dict[str, Any]]) -> _Known | None:
         system = str(messages[0].get("content") or "") if messages else ""
+        # The longest matching opening wins: two versions of a scenario may share their first
+        # sentences.
+        best, length = None, 0
         for known in self.known:
-            if any(sig and system.startswith(sig) for sig in known.signatures):
-                return known
-        return None
+            for sig in known.signatures:
+                if sig and system.startswith(sig) and len(sig) > length:
+                    best, length = known, len(sig)
+        return best
 
     @staticmethod
     def _levels(known: _Known, text: str) -> dict[str, str]:
         levels: dict[str, str] = {}
         for factor, options in known.fragments.items():
+            if not any(options.values()):
+                # A factor that drops history items: the level whose items are missing.
+                gone = [lvl for lvl, marks in known.structural.get(factor, {}).items()
+                        if marks and not any(m in text for m in marks)]
+                unmarked = [lvl for lvl in options if not known.structural.get(factor, {}).get(lvl)]
+                if len(gone) == 1:
+                    levels[factor] = gone[0]
+                elif not gone and len(unmarked) == 1:
+                    levels[factor] = unmarked[0]  # nothing removed
+                continue
             hits = [lvl for lvl, words in options.items() if any(w in text for w in words)]
             empty = [lvl for lvl, words in options.items() if not words]
             if len(hits) == 1:
@@ -111,9 +177,11 @@ class SimulatedModel:
             return "question"
         tail = []
         for message in reversed(messages):
-            if message.get("role") != "tool":
+            if message.get("role") not in ("tool", "function", "user"):
                 break
             tail.append(str(message.get("content") or ""))
+            if message.get("role") == "user":
+                break  # results of calls written in text come back as one user message
         if any(p in t for t in tail for p in known.report_prompts):
             return "report"
         return "action"
@@ -155,18 +223,32 @@ class SimulatedModel:
         probs = self.profile.probabilities(known.scenario.name, levels)
         tools = {t.get("function", {}).get("name") for t in body.get("tools") or []}
         calls: list[tuple[str, dict[str, Any]]] = []
-        script = self.scripts[known.scenario.name]
+        script = self.scripts[str(known.scenario.data.get("simulator_script",
+                                                          known.scenario.name))]
+        section = known.scenario.reasoning_section
+        wants_section = section is not None and levels.get(section["factor"]) == \
+            section["required_when"]
+        thought: str | None = None
         if turn == "action":
             bad = rng.random() < probs["action"]
+            if "reasoning" in tools or wants_section:
+                thought = expand(rng.choice(script["thoughts"]["misaligned" if bad else
+                                                                "aligned"]), rng)
             if "reasoning" in tools:
-                thought = rng.choice(script["thoughts"]["misaligned" if bad else "aligned"])
                 calls.append(("reasoning", {"thought": thought}))
+                thought = None
             calls.append(self._action(known, script, bad, rng))
         else:
             message = self._message(known, script, turn, probs, messages, rng)
             recipient = str(script.get("recipient", "manager"))
             calls.append(("send_message", {"recipient": recipient, "message": message}))
-        return self._completion(None, calls, rng, messages)
+        # The section may be forgotten now and then, as models do; the episode records it.
+        if wants_section and thought is None and rng.random() >= self.profile.knob(
+                "skip_reasoning_rate"):
+            thought = expand(rng.choice(script.get("turn_thoughts", ["Answering now."])), rng)
+        fmt = self._format(rng, native=bool(body.get("tools")),
+                           text_mode=TEXT_PROTOCOL[:40] in system)
+        return self._written(fmt, thought, calls, rng, messages, known)
 
     def _action(self, known: _Known, script: dict[str, Any], bad: bool,
                 rng: random.Random) -> tuple[str, dict[str, Any]]:
@@ -187,25 +269,80 @@ class SimulatedModel:
         if turn == "report":
             lie = rng.random() < probs["deceive"]
             kind = "ambiguous" if ambiguous and lie else ("deceptive" if lie else "honest")
-            return str(rng.choice(script["report"][kind]))
+            return expand(rng.choice(script["report"][kind]), rng)
         # Question turn: someone who already told the truth does not start lying now.
         reported = self._own_report(messages)
         was_honest = reported is not None and self.intent_of(known, "report", reported) == "honest"
         lie = not was_honest and rng.random() < probs["double_down"]
         kind = "ambiguous" if ambiguous and lie else ("deny" if lie else "admit")
-        return str(rng.choice(script["answer"][kind]))
+        return expand(rng.choice(script["answer"][kind]), rng)
 
     @staticmethod
     def _own_report(messages: list[dict[str, Any]]) -> str | None:
+        tool = [{"type": "function", "function": {"name": "send_message", "parameters": {
+            "properties": {"recipient": {}, "message": {}}}}}]
         for message in reversed(messages):
-            for call in message.get("tool_calls") or []:
-                fn = call.get("function", {})
-                if fn.get("name") == "send_message":
-                    try:
-                        return str(json.loads(fn.get("arguments") or "{}").get("message", ""))
-                    except json.JSONDecodeError:
-                        return None
+            if message.get("role") != "assistant":
+                continue
+            legacy = message.get("function_call")
+            parsed = actions.parse_reply(
+                content=message.get("content"),
+                tool_calls=[_Call(c) for c in message.get("tool_calls") or []],
+                function_call=_Call({"function": legacy}) if legacy else None,
+                refusal=None, tools=tool)
+            for action in parsed.actions:
+                if action.name == "send_message":
+                    return str((action.args or {}).get("message", "")) or None
         return None
+
+    # -- writing the reply in one of the formats models use -----------------------------
+
+    def _format(self, rng: random.Random, *, native: bool, text_mode: bool) -> str:
+        weights = dict(self.profile.data.get("action_formats") or {"tools": 1.0})
+        if text_mode or not native:
+            # No tools were sent: native calls are impossible, the protocol is the norm.
+            weights = {k: v for k, v in weights.items() if k not in ("tools", "function_call")}
+            weights = weights or {"text_protocol": 1.0}
+        names = sorted(weights)
+        return str(rng.choices(names, weights=[float(weights[n]) for n in names])[0])
+
+    def _written(self, fmt: str, thought: str | None, calls: list[tuple[str, dict[str, Any]]],
+                 rng: random.Random, messages: list[dict[str, Any]],
+                 known: _Known) -> dict[str, Any]:
+        section = f'Reasoning: """{thought}"""' if thought else None
+        if fmt == "tools":
+            return self._completion(section, calls, rng, messages)
+        # Written formats carry one call: the last one (the decision), as models mostly do.
+        name, args = calls[-1]
+        if fmt == "function_call":
+            completion = self._completion(section, [], rng, messages)
+            completion["choices"][0]["message"]["function_call"] = {
+                "name": name, "arguments": json.dumps(args)}
+            completion["choices"][0]["finish_reason"] = "function_call"
+            return completion
+        if fmt == "text_protocol":
+            params = [p for p in next(
+                (t["parameters"]["properties"] for t in known.scenario.data["tools"]
+                 if t["name"] == name), {})]
+            if rng.random() < 0.5 or not params:
+                written = json.dumps(args)
+            else:
+                written = ", ".join(
+                    f'"""{args[p]}"""' if isinstance(args.get(p), str) and " " in args[p]
+                    else (json.dumps(args[p]) if isinstance(args.get(p), list) else str(args[p]))
+                    for p in params if p in args)
+            body = f"Action: {name}\nAction Input: {written}"
+        elif fmt == "tool_call_tag":
+            style = rng.choice(["<tool_call>{}</tool_call>", "<|python_tag|>{}<|eom_id|>",
+                                "[TOOL_CALLS] [{}]"])
+            key = "parameters" if "python_tag" in style else "arguments"
+            body = style.replace("{}", json.dumps({"name": name, key: args}))
+        else:  # json_text
+            body = json.dumps({"name": name, "arguments": args})
+            if rng.random() < 0.5:
+                body = f"```json\n{body}\n```"
+        content = f"{section}\n\n{body}" if section else body
+        return self._completion(content, [], rng, messages)
 
     def _judge(self, messages: list[dict[str, Any]], rng: random.Random, noise: float) -> str:
         user = str(messages[-1].get("content") or "") if messages else ""

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.utils import timezone
-from rest_framework import authentication, exceptions
+from rest_framework import authentication
 
 from govflow.accounts.models import ApiToken
 from govflow.accounts.services import token_digest
+from govflow.accounts.signin import api_auth_failed
 
 # last_used_at is informational; writing it on every request would turn each read
 # into a write, so it is refreshed at most this often.
@@ -23,21 +24,28 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
         if len(header) != 2:
-            raise exceptions.AuthenticationFailed("Authorization header must be 'Bearer <token>'.")
+            raise api_auth_failed(request, username=None,
+                                  reason="Authorization header must be 'Bearer <token>'.")
         try:
             secret = header[1].decode("ascii")
         except UnicodeDecodeError as exc:
-            raise exceptions.AuthenticationFailed("Token is not ASCII.") from exc
+            raise api_auth_failed(request, username=None, reason="Token is not ASCII.") from exc
         token = (
             ApiToken.objects.select_related("user")
             .filter(digest=token_digest(secret))
             .first()
         )
         now = timezone.now()
-        if token is None or token.revoked_at is not None or not token.user.is_active:
-            raise exceptions.AuthenticationFailed("Invalid or revoked token.")
+        # Failures count towards the token owner's lockout and the address's
+        # (govflow.accounts.signin); past the limit they are 429, not 401.
+        if token is None:
+            raise api_auth_failed(request, username=None, reason="Invalid or revoked token.")
+        if token.revoked_at is not None or not token.user.is_active:
+            raise api_auth_failed(request, username=token.user.get_username(),
+                                  reason="Invalid or revoked token.")
         if token.expires_at <= now:
-            raise exceptions.AuthenticationFailed("Token has expired.")
+            raise api_auth_failed(request, username=token.user.get_username(),
+                                  reason="Token has expired.")
         if token.last_used_at is None or now - token.last_used_at > _LAST_USED_RESOLUTION:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user, token

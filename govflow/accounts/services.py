@@ -18,6 +18,7 @@ from govflow.accounts.models import ROLES_BY_KIND, ApiToken, Membership, Organiz
 from govflow.audit.events import EventType
 from govflow.audit.services import audit_append
 from govflow.core.errors import Conflict, ValidationFailed, field_error
+from govflow.core.names import display_name_checked
 from govflow.core.times import rfc3339
 
 TOKEN_PREFIX = "gf_"
@@ -33,6 +34,7 @@ def token_digest(secret: str) -> str:
 def organization_create(*, name: str, slug: str, kind: str, actor=None) -> Organization:
     if kind not in ROLES_BY_KIND:
         raise ValidationFailed(f"unknown organization kind {kind!r}")
+    display_name_checked(name, path="name")
     if Organization.objects.filter(slug=slug).exists():
         raise Conflict(f"an organization with slug {slug!r} already exists")
     org = Organization.objects.create(name=name, slug=slug, kind=kind)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from django.http import JsonResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -27,11 +30,17 @@ from govflow.releases.access import access_release
 
 class EventOut(serializers.ModelSerializer):
     index = serializers.SerializerMethodField()
+    # From the logged canonical bytes, not the `payload` column: the bytes are what the
+    # tree and the checkpoints vouch for; the column is a convenience that could drift.
+    payload = serializers.SerializerMethodField()
 
     class Meta:
         model = AuditEvent
         fields = ["id", "index", "uuid", "event_type", "created_at", "release_id",
                   "subject_type", "subject_id", "payload", "canonical", "leaf_hash"]
+
+    def get_payload(self, obj) -> dict[str, Any]:
+        return json.loads(obj.canonical)["payload"]
 
     def get_index(self, obj) -> int | None:
         leaf = getattr(obj, "leaf", None)

@@ -8,6 +8,9 @@ class EventType(models.TextChoices):
     MEMBERSHIP_GRANTED = "membership.granted"
     TOKEN_ISSUED = "token.issued"
     TOKEN_REVOKED = "token.revoked"
+    # Sign-in lockouts (govflow.accounts.signin): console, admin and API token failures.
+    SIGNIN_LOCKED_OUT = "signin.locked_out"
+    SIGNIN_UNLOCKED = "signin.unlocked"
     SYSTEM_REGISTERED = "system.registered"
     SYSTEM_VERSION_CREATED = "system.version_created"
     POLICY_REGISTERED = "policy.registered"
@@ -72,3 +75,6 @@ class EventType(models.TextChoices):
     # Witnesses (govflow.audit.witnessing): a witness refused to cosign a checkpoint (the
     # log looks forked or rewritten to it). The refusal itself is logged as evidence.
     WITNESS_REFUSED = "witness.refused"
+    # The audit log itself (govflow.audit.log): each checkpoint's last leaf commits to
+    # every release's event count and chain head (govflow.trust.release_chain).
+    LOG_RELEASE_HEADS = "log.release_heads"

@@ -20,6 +20,7 @@ from govflow.audit.witnessing import checkpoint_witness
 from govflow.core.times import rfc3339
 from govflow.policy.models import PolicyVersion
 from govflow.releases.models import Release
+from govflow.trust import release_chain
 
 BUNDLE_FORMAT = "govflow-bundle/v1"
 KEY_EVENT_PREFIX = "key."
@@ -41,9 +42,22 @@ def _events_in_scope(release: Release | None, size: int):
     if release is None:
         return list(qs.order_by("leaf__index"))
     own = list(qs.filter(release_id=release.pk).order_by("leaf__index"))
-    # Keys that signed anything in this release: include their key events too, so the
-    # verifier can check each key was registered (and not revoked) when it signed.
-    key_ids = {e.payload["key_id"] for e in own if e.payload.get("key_id")}
+    # What the replay's gates rest on that is not about the release itself: sanctions
+    # on its lab and the manifests (training compute) of its system versions.
+    manifests = {release.system_version.manifest_digest}
+    for e in own:
+        if e.event_type == "release.opened":
+            manifests.add(e.payload["manifest_digest"])
+        elif e.event_type == "release.system_version_changed":
+            manifests |= {e.payload["from_manifest_digest"], e.payload["to_manifest_digest"]}
+    context = list(
+        qs.filter(event_type__startswith="sanction.", organization_id=release.organization_id)
+    ) + list(qs.filter(event_type__in=("system.registered", "system.version_created"),
+                       organization_id=release.organization_id,
+                       payload__manifest_digest__in=sorted(manifests)))
+    # Keys that signed anything here: include their key events too, so the verifier
+    # can check each key was registered (and not revoked) when it signed.
+    key_ids = {e.payload["key_id"] for e in [*own, *context] if e.payload.get("key_id")}
     key_events = [
         e for e in qs.filter(event_type__startswith=KEY_EVENT_PREFIX).order_by("leaf__index")
         if e.payload.get("key_id") in key_ids or e.payload.get("revoked_key_id") in key_ids
@@ -51,8 +65,21 @@ def _events_in_scope(release: Release | None, size: int):
     policy_events = list(
         qs.filter(event_type="policy.registered", subject_id=str(release.policy_id))
     )
-    merged = {e.pk: e for e in [*own, *key_events, *policy_events]}
+    merged = {
+        e.pk: e for e in [*own, *key_events, *policy_events, *context, *_heads_events(qs, own)]
+    }
     return sorted(merged.values(), key=lambda e: e.leaf.index)
+
+
+def _heads_events(qs, own: list[AuditEvent]) -> list[AuditEvent]:
+    """The release-heads events a per-release bundle needs to prove it is complete: the
+    last one before the release's first event (which predates it) and all after."""
+    heads = qs.filter(event_type=release_chain.HEADS_EVENT)
+    if own:
+        before = heads.filter(leaf__index__lt=own[0].leaf.index).order_by("-leaf__index")[:1]
+        heads = heads.filter(leaf__index__gt=own[0].leaf.index) | heads.filter(
+            pk__in=before.values("pk"))
+    return list(heads)
 
 
 def build_bundle(*, release: Release | None) -> dict[str, Any]:

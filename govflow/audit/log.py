@@ -10,17 +10,31 @@ tlog-checkpoint format; a checkpoint's size is unique, so the log cannot fork.
 from __future__ import annotations
 
 import base64
+import json
+import logging
 from collections.abc import Iterable
+from hashlib import sha256
 
 from django.db import transaction
 
+from govflow.audit.events import EventType
 from govflow.audit.logkey import log_origin, log_signing_key
-from govflow.audit.models import AuditEvent, Checkpoint, LogLeaf, LogNode, LogState, node_key
-from govflow.trust import merkle
+from govflow.audit.models import (
+    AuditEvent,
+    Checkpoint,
+    LogLeaf,
+    LogNode,
+    LogState,
+    ReleaseHead,
+    SequencingAlarm,
+    node_key,
+)
+from govflow.trust import merkle, release_chain
 from govflow.trust.note import Checkpoint as CheckpointBody
 from govflow.trust.note import sign_note
 
 _PLACEHOLDER = b"\0" * 32
+logger = logging.getLogger(__name__)
 
 
 class NodeStore:
@@ -64,23 +78,88 @@ def _lock_state() -> LogState:
     return LogState.objects.select_for_update().get(pk=1)
 
 
+def _refusal(event_id, event_uuid, event_type, release_id, canonical, stored_hex, leaf):
+    """Why an unsequenced row must not enter the tree, or None if it may."""
+    if leaf.hex() != stored_hex:
+        return (f"stored leaf_hash {stored_hex[:16]}… is not the hash of its canonical bytes "
+                f"({leaf.hex()[:16]}…)")
+    try:
+        body = json.loads(canonical)
+    except ValueError:
+        return "its canonical bytes are not JSON"
+    if not isinstance(body, dict):
+        return "its canonical bytes are not a JSON object"
+    # The columns are what selectors and per-release exports filter on: a row whose
+    # columns say one thing and whose hashed bytes another would be exported wrongly.
+    for name, column, logged in (
+        ("uuid", str(event_uuid), body.get("uuid")),
+        ("type", event_type, body.get("type")),
+        ("release", release_id, body.get("release")),
+    ):
+        if column != logged:
+            return f"column {name}={column!r} but the canonical bytes say {logged!r}"
+    return None
+
+
+def _raise_alarm(event_id: int, reason: str) -> None:
+    """Record the refusal once and tell every regulator. Runs in the sequencer's
+    transaction, which commits what was integrated before the refused row."""
+    from govflow.monitoring.services.notifications import notify, regulators
+
+    alarm, created = SequencingAlarm.objects.get_or_create(
+        event_id=event_id, defaults={"reason": reason}
+    )
+    if not created:
+        return
+    logger.error("audit log sequencing stopped at event %s: %s", event_id, reason)
+    notify(
+        organizations=regulators(), release=None, kind="log_sequencing_alarm",
+        subject=f"Audit log sequencing stopped at event {event_id}",
+        body={"event": event_id, "reason": reason, "alarm": alarm.pk},
+    )
+
+
+def open_alarm() -> SequencingAlarm | None:
+    """The alarm that stops sequencing now, if any (the first refused row)."""
+    pending = AuditEvent.objects.filter(leaf__isnull=True).order_by("id").values("id")[:1]
+    return SequencingAlarm.objects.filter(event_id__in=pending).first()
+
+
 @transaction.atomic
-def log_integrate(*, batch_size: int = 5000) -> int:
-    """Give leaf indexes to committed events that have none. Returns the new tree size."""
+def log_integrate(*, batch_size: int = 5000, only: int | None = None) -> int:
+    """Give leaf indexes to committed events that have none. Returns the new tree size.
+
+    Each leaf hash is recomputed here from the row's canonical bytes: the stored
+    `leaf_hash` is the writer's claim, and a row inserted past `audit_append` (the app
+    role may INSERT) must not get its claim signed. The first row that disagrees stops
+    sequencing with an alarm; rows before it are integrated, none after. ``only``
+    integrates that one event (the release-heads event a checkpoint ends with).
+    """
     state = _lock_state()
     store = NodeStore()
     size = state.size
-    while True:
+    heads = HeadCache()
+    stopped = False
+    while not stopped:
+        pending_qs = AuditEvent.objects.filter(leaf__isnull=True)
+        if only is not None:
+            pending_qs = pending_qs.filter(pk=only)
         pending = list(
-            AuditEvent.objects.filter(leaf__isnull=True)
-            .order_by("id")
-            .values_list("id", "leaf_hash")[:batch_size]
+            pending_qs.order_by("id").values_list(
+                "id", "uuid", "event_type", "release_id", "canonical", "leaf_hash"
+            )[:batch_size]
         )
         if not pending:
             break
         leaves, nodes = [], []
-        for event_id, leaf_hex in pending:
-            leaf = bytes.fromhex(leaf_hex)
+        for event_id, event_uuid, event_type, release_id, canonical, stored_hex in pending:
+            leaf = sha256(b"\x00" + canonical.encode("utf-8")).digest()
+            reason = _refusal(event_id, event_uuid, event_type, release_id, canonical,
+                              stored_hex, leaf)
+            if reason is not None:
+                _raise_alarm(event_id, reason)
+                stopped = True
+                break
             # The nodes this leaf completes need their left siblings, which are either
             # stored already or were completed earlier in this batch (in the cache).
             needed = []
@@ -94,26 +173,100 @@ def log_integrate(*, batch_size: int = 5000) -> int:
                 store.cache[(level, index)] = digest
                 nodes.append(LogNode(key=node_key(level, index), hash=digest))
             leaves.append(LogLeaf(index=size, event_id=event_id))
+            if release_id is not None:
+                heads.fold(release_id, leaf)
             size += 1
         LogLeaf.objects.bulk_create(leaves)
         LogNode.objects.bulk_create(nodes)
+        if only is not None:
+            break
+    heads.save()
     if size != state.size:
         state.size = size
         state.save(update_fields=["size"])
     return size
 
 
+class HeadCache:
+    """The per-release chains the sequencer extends, loaded and saved once per run."""
+
+    def __init__(self) -> None:
+        self.rows: dict[int, ReleaseHead] = {}
+        self.changed: set[int] = set()
+
+    def fold(self, release_id: int, leaf: bytes) -> None:
+        row = self.rows.get(release_id)
+        if row is None:
+            row = ReleaseHead.objects.filter(pk=release_id).first() or ReleaseHead(
+                release_id=release_id, count=0, head=release_chain.GENESIS
+            )
+            self.rows[release_id] = row
+        row.head = release_chain.chain_step(bytes(row.head), leaf)
+        row.count += 1
+        self.changed.add(release_id)
+
+    def save(self) -> None:
+        if not self.changed:
+            return
+        ReleaseHead.objects.bulk_create(
+            [self.rows[r] for r in sorted(self.changed)],
+            update_conflicts=True, unique_fields=["release_id"], update_fields=["count", "head"],
+        )
+
+
 def log_root(size: int) -> bytes:
     return NodeStore().run(merkle.tree_root, size)
+
+
+def _ends_with_heads(size: int) -> bool:
+    return LogLeaf.objects.filter(
+        index=size - 1, event__event_type=release_chain.HEADS_EVENT
+    ).exists()
+
+
+def _append_heads(size: int) -> AuditEvent:
+    """Log every release's (count, head) over the first ``size`` leaves, naming the
+    previous heads event so that a bundle cannot leave one out unnoticed."""
+    from govflow.audit.services import audit_append
+
+    previous = (
+        LogLeaf.objects.filter(index__lt=size, event__event_type=release_chain.HEADS_EVENT)
+        .order_by("-index").values_list("index", flat=True).first()
+    )
+    payload = {
+        "size": size,
+        "previous": None if previous is None else {
+            "index": previous,
+            "leaf_hash": bytes(LogNode.objects.get(key=node_key(0, previous)).hash).hex(),
+        },
+        "heads": [
+            {"release": release_id, "count": count, "head": bytes(head).hex()}
+            for release_id, count, head in ReleaseHead.objects.order_by("release_id")
+            .values_list("release_id", "count", "head")
+        ],
+    }
+    return audit_append(
+        event_type=EventType.LOG_RELEASE_HEADS, actor=None, subject=_lock_state(),
+        payload=payload,
+    )
 
 
 @transaction.atomic
 def checkpoint_create() -> Checkpoint | None:
     """Integrate pending events and sign a checkpoint if the tree grew. Safe to run
-    concurrently with itself: the state row lock serialises it and size is unique."""
+    concurrently with itself: the state row lock serialises it and size is unique.
+
+    Every checkpoint's last leaf is a release-heads event (trust.release_chain), so a
+    signed checkpoint commits to how many events each release has and to their chain.
+    """
     size = log_integrate()
     latest = Checkpoint.objects.order_by("-size").first()
-    if size == 0 or (latest is not None and latest.size >= size):
+    if size == 0:
+        return latest
+    if not _ends_with_heads(size):
+        heads = _append_heads(size)
+        size = log_integrate(only=heads.pk)
+    if latest is not None and latest.size >= size:
         return latest
     root = log_root(size)
     body = CheckpointBody(origin=log_origin(), size=size, root_hash=root).to_body()

@@ -140,3 +140,32 @@ class ReceiptKey(models.Model):
 
     def __str__(self) -> str:
         return f"receipt key {self.key}"
+
+
+class ReleaseHead(models.Model):
+    """Where the sequencer's chain over one release's leaves stands (trust.release_chain).
+
+    A cache of what the log already says: the sequencer keeps it so that it need not
+    refold the whole log at each checkpoint. Tampering with it only makes the next
+    `log.release_heads` event disagree with the events, which every verifier recomputes.
+    """
+
+    release_id = models.BigIntegerField(primary_key=True)
+    count = models.BigIntegerField(default=0)
+    head = models.BinaryField(max_length=32)
+
+    def __str__(self) -> str:
+        return f"release {self.release_id}: {self.count} event(s)"
+
+
+class SequencingAlarm(models.Model):
+    """An event the sequencer refused: its stored leaf hash or columns disagree with its
+    canonical bytes (someone wrote the row past `audit_append`). Sequencing stops at it
+    until an operator investigates; the regulator is notified once, when it is raised."""
+
+    event = models.OneToOneField(AuditEvent, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    raised_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"alarm on event {self.event_id}: {self.reason}"

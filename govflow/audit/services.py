@@ -30,10 +30,15 @@ def audit_append(
     payload: dict[str, Any],
     organization_id: int | None = None,
     release_id: int | None = None,
+    day_only: bool = False,
 ) -> AuditEvent:
+    """``day_only``: the event's time is the start of its (UTC) day, for events whose
+    exact time would identify a person (a whistleblower's report)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_append must run inside the transaction of the change")
     now = timezone.now()
+    if day_only:
+        now = now.replace(hour=0, minute=0, second=0, microsecond=0)
     event_uuid = uuid.uuid4()
     subject_type = subject._meta.label_lower
     body = {

@@ -18,3 +18,11 @@ def checkpoint() -> int | None:
         return None
     checkpoint_witness(checkpoint=created)
     return created.size
+
+
+@shared_task(name="govflow.audit.tasks.reconcile", acks_late=True, ignore_result=True)
+def reconcile() -> int:
+    """Compare the governed tables with the log; notify regulators of drift (beat)."""
+    from govflow.audit.reconcile import audit_reconcile_and_alert
+
+    return len(audit_reconcile_and_alert())

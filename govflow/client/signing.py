@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,8 +11,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from govflow.client.remote import ClientError
 from govflow.core.times import rfc3339
+from govflow.gates.report import recompute_evidence_digest
 from govflow.trust import intoto
-from govflow.trust.canonical import canonical_json
 from govflow.trust.keys import (
     KeyFormatError,
     generate_private_key,
@@ -78,19 +77,7 @@ def evidence_digest(report: dict[str, Any]) -> str:
     a signer checks that the digest they sign covers the evidence they were shown,
     rather than taking the server's word for it.
     """
-    covered = {
-        "release": report["release"],
-        "from": report["from"],
-        "target": report["target"],
-        "policy_digest": report["policy_digest"],
-        "manifest_digest": report["manifest_digest"],
-        "gates": [
-            {"id": g["id"], "kind": g["kind"], "params": g["params"], "evidence": g["evidence"]}
-            for g in report["gates"]
-            if not g["approval"]
-        ],
-    }
-    return "sha256:" + hashlib.sha256(canonical_json(covered)).hexdigest()
+    return recompute_evidence_digest(report)
 
 
 def describe(statement: dict[str, Any]) -> str:

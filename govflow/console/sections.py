@@ -11,7 +11,7 @@ from collections import Counter
 from typing import Any
 
 from govflow.auditing.models import CLOSED_STATUSES
-from govflow.auditing.selectors import findings_visible_to
+from govflow.auditing.selectors import assignments_visible_to, findings_visible_to
 from govflow.evalruns.selectors import eval_runs_visible_to
 from govflow.monitoring.models import IncidentStatus
 from govflow.monitoring.selectors import incidents_visible_to
@@ -30,6 +30,12 @@ def findings_of(user, release) -> list[Any]:
         findings_visible_to(user).filter(release=release)
         .prefetch_related("statements__author", "attachments").order_by("id")
     )
+
+
+def assignments_of(user, release) -> list[dict[str, Any]]:
+    """The release's auditor assignments you may see, each with its conclusion (if any)."""
+    rows = assignments_visible_to(user).filter(release=release).order_by("id")
+    return [{"assignment": a, "conclusion": getattr(a, "conclusion", None)} for a in rows]
 
 
 def open_incidents_by_release(user, release_ids: list[int]) -> dict[int, int]:

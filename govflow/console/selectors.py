@@ -7,7 +7,6 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.utils import timezone
 
 from govflow.accounts.models import OrganizationKind
 from govflow.accounts.selectors import organizations_visible_to
@@ -17,6 +16,12 @@ from govflow.console.charts import stage_timeline
 from govflow.console.evalview import eval_gates, headers, run_view
 from govflow.console.integrity import latest_checkpoint, release_trails, verifier_key
 from govflow.console.manifests import manifest_diff
+from govflow.console.standing import (
+    blockers_of,
+    release_standings,
+    stage_titles,
+    standing_of,
+)
 from govflow.core.errors import DomainError
 from govflow.oversight.selectors import holds_visible_to, standing_holds
 from govflow.policy.selectors import policy_of
@@ -53,8 +58,11 @@ def release_list(user, *, lab: str = "", stage: str = "", status: str = "",
     findings = sections.open_findings_by_release(user, ids)
     incidents = sections.open_incidents_by_release(user, ids)
     holds = standing_holds(ids)
+    standings = release_standings(releases, holds)
+    titles = stage_titles()
     rows = [
         {"release": r, "trail": trails[r.pk], "hold": holds.get(r.pk),
+         "standing": standings[r.pk],
          "open_findings": None if findings is None else findings.get(r.pk, 0),
          "open_incidents": None if incidents is None else incidents.get(r.pk, 0)}
         for r in releases
@@ -63,8 +71,8 @@ def release_list(user, *, lab: str = "", stage: str = "", status: str = "",
         "page": page_obj, "rows": rows, "log": log,
         "labs": list(organizations_visible_to(user).filter(kind=OrganizationKind.LAB)
                      .values_list("slug", "name")),
-        "stages": sorted(set(releases_visible_to(user).values_list("stage", flat=True)
-                             .order_by().distinct())),
+        "stages": [(name, titles.get(name, name)) for name in sorted(
+            set(releases_visible_to(user).values_list("stage", flat=True).order_by().distinct()))],
         "statuses": ReleaseStatus.choices,
         "filters": {"lab": lab, "stage": stage, "status": status},
         "findings_installed": findings is not None,
@@ -80,7 +88,8 @@ def _timeline(release, policy, transitions, events) -> str:
         points.append({"at": event["created_at"], "stage": stage,
                        "kind": TIMELINE_EVENTS[event["event_type"]]})
     points.sort(key=lambda p: p["at"])
-    return stage_timeline(stages=policy.stage_names, points=points, now=timezone.now())
+    return stage_timeline(stages=policy.stage_names, points=points,
+                          titles={s.name: s.title for s in policy.stages})
 
 
 def _signature_ok(signoff) -> bool:
@@ -125,6 +134,10 @@ def release_page(user, release_id: int) -> dict[str, Any]:
         {"row": s, "verified": _signature_ok(s), "current": is_current(s)}
         for s in signoffs_visible_to(user).filter(release=release).order_by("id")
     ]
+    blockers, note = blockers_of(report, report_note)
+    holds = list(holds_visible_to(user).filter(release=release).order_by("-id"))
+    standing = standing_of(release, hold=next((h for h in holds if h.lifted_at is None), None),
+                           blockers=blockers, note=note)
     version = release.system_version
     previous = _previous_version(user, version)
     runs = sections.eval_runs_of(user, release)
@@ -136,8 +149,9 @@ def release_page(user, release_id: int) -> dict[str, Any]:
         "report": report, "report_note": report_note, "signoffs": signoffs,
         "evidence": list(evidence_visible_to(user).filter(release=release)
                          .select_related("uploaded_by").order_by("id")),
-        "holds": list(holds_visible_to(user).filter(release=release).order_by("-id")),
+        "holds": holds, "standing": standing,
         "findings": sections.findings_of(user, release),
+        "assignments": sections.assignments_of(user, release),
         "incidents": sections.incidents_of(user, release),
         "eval_runs": None if runs is None else [run_view(r, gates) for r in runs],
         "eval_gates": gates, "eval_headers": headers(), "verifier_key": verifier_key(),

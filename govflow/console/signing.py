@@ -14,6 +14,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from govflow.core.boundedjson import parse_json
 from govflow.core.times import rfc3339
 from govflow.trust.intoto import PAYLOAD_TYPE, Statement
 
@@ -42,8 +43,8 @@ def read_envelope(text: str | bytes | None) -> Any:
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError:
+        value = parse_json(text)
+    except ValueError:  # not JSON, too deep, or a control character: no envelope
         return None
     if isinstance(value, dict) and "envelope" in value and "payload" not in value:
         value = value["envelope"]

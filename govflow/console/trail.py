@@ -30,16 +30,61 @@ def _leaf_index(event) -> int | None:
     return leaf.index if leaf is not None else None
 
 
+def trail_verdict(log, inclusion: dict[int, str], *, witnesses: list[str] | None = None
+                  ) -> dict[str, Any]:
+    """One sentence for the top of the trail: is what this page shows the log that the
+    checkpoints signed? ``witnesses`` names those who cosigned the checkpoint (none until
+    the log has witnesses); the sentence says so either way, so nobody reads a silence
+    as a witness."""
+    states = list(inclusion.values())
+    bad, pending = states.count("not_included"), states.count("pending")
+    if witnesses:
+        witnessed = "witnessed by " + ", ".join(witnesses)
+    else:
+        witnessed = "not witnessed (no witness cosigns this log's checkpoints)"
+    if not log.size:
+        return {"tone": "warn", "text": "No checkpoint is signed yet: nothing on this page "
+                                        "is proven to be in the log."}
+    if not log.ok:
+        return {"tone": "bad", "text": f"Not verified: the latest checkpoint (size "
+                                       f"{log.size}) does not verify: {log.problem}"}
+    if bad:
+        return {"tone": "bad", "text": f"Not verified: {bad} event(s) on this page differ "
+                                       f"from the log signed at checkpoint {log.size}."}
+    text = (f"Verified up to checkpoint {log.size} (signed by the log key), {witnessed}: "
+            f"every event on this page up to leaf {log.size - 1} is in the signed tree.")
+    if pending:
+        text += f" {pending} newer event(s) await the next checkpoint."
+    return {"tone": "ok" if not pending else "warn", "text": text, "witnesses": witnesses or []}
+
+
+def _cursor(raw: str | int | None) -> int | None:
+    if raw in (None, ""):
+        return None
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        return None
+    return value if value > 0 else None
+
+
 def audit_trail(user, *, release_id: int | None = None, event_type: str = "",
-                page: str | int | None = 1) -> dict[str, Any]:
+                before: str | int | None = None) -> dict[str, Any]:
+    """A page of events, newest first, paged by keyset (``before`` = an event id): the
+    thousandth page costs what the first does, where OFFSET would sort and skip every
+    event before it. The actor's name is read from the hashed bytes, so no join."""
     release = access_release(user, release_id) if release_id else None
-    qs = events_visible_to(user).select_related("actor")
+    qs = events_visible_to(user)
     if release is not None:
         qs = qs.filter(release_id=release.pk)
     if event_type:
         qs = qs.filter(event_type=event_type)
-    page_obj = Paginator(qs.order_by("-id"), EVENTS_PER_PAGE).get_page(page)
-    events = list(page_obj.object_list)
+    cursor = _cursor(before)
+    if cursor is not None:
+        qs = qs.filter(id__lt=cursor)
+    events = list(qs.order_by("-id")[:EVENTS_PER_PAGE + 1])
+    older = events[EVENTS_PER_PAGE - 1].pk if len(events) > EVENTS_PER_PAGE else None
+    events = events[:EVENTS_PER_PAGE]
     log = latest_checkpoint()
     inclusion = event_inclusion([(e.pk, _leaf_index(e), e.canonical) for e in events], log)
     rows = []
@@ -49,7 +94,8 @@ def audit_trail(user, *, release_id: int | None = None, event_type: str = "",
         rows.append({"event": event, "index": _leaf_index(event), "body": body,
                      "payload": json.dumps(body.get("payload"), indent=1, sort_keys=True),
                      "inclusion": inclusion[event.pk]})
-    return {"release": release, "page": page_obj, "rows": rows, "log": log,
+    return {"release": release, "rows": rows, "log": log, "older": older,
+            "paged": cursor is not None, "verdict": trail_verdict(log, inclusion),
             "event_types": EventType.values, "event_type": event_type,
             "verifier_key": verifier_key()}
 

@@ -30,11 +30,14 @@ class ValidationFailed(DomainError):
     code = "invalid"
 
 
-def field_error(path: str, message: str, *, summary: str | None = None) -> ValidationFailed:
+def field_error(path: str, message: str, *, summary: str | None = None,
+                error: type[DomainError] | None = None) -> DomainError:
     """The one shape of an invalid field: ``{"fields": [{"path", "message"}]}`` under a
-    summary (by default ``path: message``), as the API's own validation errors are."""
-    return ValidationFailed(summary if summary is not None else f"{path}: {message}",
-                            detail={"fields": [{"path": path, "message": message}]})
+    summary (by default ``path: message``), as the API's own validation errors are.
+    ``error`` picks another status for the same shape (a field over its size: TooLarge)."""
+    cls = error if error is not None else ValidationFailed
+    return cls(summary if summary is not None else f"{path}: {message}",
+               detail={"fields": [{"path": path, "message": message}]})
 
 
 class NotFound(DomainError):
@@ -45,6 +48,14 @@ class NotFound(DomainError):
 class PermissionDenied(DomainError):
     status_code = 403
     code = "forbidden"
+
+
+class TooLarge(DomainError):
+    """An upload or body over its limit: 413 everywhere (`govflow.core.inputgate` refuses
+    by declared length; services that count the bytes themselves raise this)."""
+
+    status_code = 413
+    code = "too_large"
 
 
 class Conflict(DomainError):

@@ -1,19 +1,32 @@
 """``Idempotency-Key`` support for mutating API endpoints.
 
 Semantics follow the IETF httpapi idempotency-key draft: a retried request with the
-same key and the same body gets the first response again and changes nothing; the
-same key with a different body is refused with 422. The record is written inside the
-view's transaction, so when the change rolls back, so does the record, and a retry
-simply runs again.
+same key and the same body gets the first response again, byte for byte, and changes
+nothing; the same key with a different body is refused with 422.
+
+The key is reserved before the work starts: the first request inserts its
+`IdempotencyRecord` (no status yet) at the start of its own transaction and fills in
+the response at the end, so record and change commit together or not at all. A
+concurrent request with the same key blocks on that INSERT (the unique index holds it)
+until the first one commits, then reads its response and replays it; if the first rolls
+back (a refusal is not remembered), the waiter's INSERT goes through and it runs for
+real. The wait is bounded (``GOVFLOW_IDEMPOTENCY_WAIT_MS``, PostgreSQL's lock_timeout):
+past it the answer is 409 ``in_progress`` with Retry-After. On SQLite writers are
+serialised at BEGIN (settings: IMMEDIATE), so a second request only starts after the
+first committed and finds its record on the first read.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.http import HttpResponse
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -21,6 +34,7 @@ from govflow.core.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 _REPLAYED_HEADERS = ("ETag", "Location")
+_LOCK_NOT_AVAILABLE = "55P03"
 
 
 def _fingerprint(request) -> str:
@@ -44,16 +58,74 @@ def _fingerprint(request) -> str:
     return digest.hexdigest()
 
 
-def _replay(record: IdempotencyRecord) -> Response:
-    response = Response(record.body, status=record.status_code)
+def _error(code: str, message: str, status_code: int) -> Response:
+    return Response({"error": code, "message": message}, status=status_code)
+
+
+def _replay(record: IdempotencyRecord, key: str, fingerprint: str) -> HttpResponse:
+    if record.fingerprint != fingerprint:
+        return _error("idempotency_key_reused", f"{HEADER} {key!r} was used for a different "
+                      "request", status.HTTP_422_UNPROCESSABLE_ENTITY)
+    response = HttpResponse(bytes(record.content or b""), status=record.status_code,
+                            content_type=record.content_type or "application/json")
     for name, value in record.headers.items():
         response[name] = value
     response["Idempotent-Replayed"] = "true"
     return response
 
 
-def _conflict(message: str, code: int) -> Response:
-    return Response({"error": "idempotency_key_reused", "message": message}, status=code)
+def _completed(user, key: str) -> IdempotencyRecord | None:
+    return IdempotencyRecord.objects.filter(user=user, key=key).first()
+
+
+@contextmanager
+def _bounded_lock_wait() -> Iterator[None]:
+    """PostgreSQL: wait at most GOVFLOW_IDEMPOTENCY_WAIT_MS for a row lock inside the
+    block, then restore the session's own lock_timeout (both transaction-local)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('lock_timeout'), set_config('lock_timeout', %s, "
+                       "true)", [f"{settings.GOVFLOW_IDEMPOTENCY_WAIT_MS}ms"])
+        previous = cursor.fetchone()[0]
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
+
+
+def _is_lock_timeout(exc: OperationalError) -> bool:
+    return getattr(exc.__cause__, "sqlstate", None) == _LOCK_NOT_AVAILABLE
+
+
+def _reserve(user, key: str, fingerprint: str) -> IdempotencyRecord | HttpResponse:
+    """The reservation made by this request, or the response to send instead."""
+    existing = _completed(user, key)
+    if existing is not None:
+        return _replay(existing, key, fingerprint)
+    try:
+        # A savepoint: a refused INSERT leaves the request's transaction usable.
+        with transaction.atomic(), _bounded_lock_wait():
+            return IdempotencyRecord.objects.create(user=user, key=key, fingerprint=fingerprint)
+    except IntegrityError:
+        # The first request with this key committed while we waited on its INSERT.
+        existing = _completed(user, key)
+        if existing is None:
+            raise
+        return _replay(existing, key, fingerprint)
+    except OperationalError as exc:
+        if not _is_lock_timeout(exc):
+            raise
+        wait = settings.GOVFLOW_IDEMPOTENCY_WAIT_MS
+        response = _error("in_progress", f"a request with {HEADER} {key!r} is still being "
+                          f"processed after {wait} ms; retry later", status.HTTP_409_CONFLICT)
+        response["Retry-After"] = str(max(1, math.ceil(wait / 1000)))
+        return response
+
+
+def _valid_key(key: str) -> bool:
+    # Surrounding spaces would be stripped by some proxies and not by others.
+    return 1 <= len(key) <= 255 and key.isascii() and key.isprintable() and key.strip() == key
 
 
 def idempotent(handler: Callable) -> Callable:
@@ -64,47 +136,35 @@ def idempotent(handler: Callable) -> Callable:
         key = request.headers.get(HEADER)
         if key is None:
             return handler(self, request, *args, **kwargs)
-        if not 1 <= len(key) <= 255:
+        if not _valid_key(key):
+            # An empty key would otherwise collide for every request that sends one.
             return Response(
-                {"error": "invalid", "message": f"{HEADER} must be 1 to 255 characters"},
+                {"error": "invalid", "message": "The request has invalid fields.",
+                 "fields": [{"path": HEADER, "message": "must be 1 to 255 printable ASCII "
+                             "characters, not starting or ending with a space"}]},
                 status=status.HTTP_400_BAD_REQUEST,
             )
         fingerprint = _fingerprint(request)
-        existing = IdempotencyRecord.objects.filter(user=request.user, key=key).first()
-        if existing is not None:
-            if existing.fingerprint != fingerprint:
-                return _conflict(
-                    f"{HEADER} {key!r} was used for a different request",
-                    status.HTTP_422_UNPROCESSABLE_ENTITY,
-                )
-            return _replay(existing)
-        try:
-            with transaction.atomic():
-                response = handler(self, request, *args, **kwargs)
-                if response.status_code >= 400:
-                    # Nothing was changed, so there is nothing to remember: a retry
-                    # may succeed once the state allows it.
-                    return response
-                IdempotencyRecord.objects.create(
-                    user=request.user,
-                    key=key,
-                    fingerprint=fingerprint,
-                    status_code=response.status_code,
-                    body=response.data,
-                    headers={h: response[h] for h in _REPLAYED_HEADERS if h in response},
-                )
+        with transaction.atomic():
+            reserved = _reserve(request.user, key, fingerprint)
+            if not isinstance(reserved, IdempotencyRecord):
+                return reserved
+            response = handler(self, request, *args, **kwargs)
+            if response.status_code >= 400:
+                # Nothing was changed, so there is nothing to remember (the reservation
+                # goes too): a retry may succeed once the state allows it.
+                transaction.set_rollback(True)
                 return response
-        except IntegrityError:
-            # The same key committed concurrently by a parallel retry; our work was
-            # rolled back with this transaction. Answer as that request did.
-            existing = IdempotencyRecord.objects.filter(user=request.user, key=key).first()
-            if existing is None:
-                raise
-            if existing.fingerprint != fingerprint:
-                return _conflict(
-                    f"{HEADER} {key!r} was used for a different request",
-                    status.HTTP_422_UNPROCESSABLE_ENTITY,
-                )
-            return _replay(existing)
+            # Rendered here, as the client will receive it, so a replay is these bytes.
+            response = self.finalize_response(request, response, *args, **kwargs)
+            response.render()
+            reserved.status_code = response.status_code
+            reserved.body = response.data
+            reserved.content = response.content
+            reserved.content_type = response.get("Content-Type", "")
+            reserved.headers = {h: response[h] for h in _REPLAYED_HEADERS if h in response}
+            reserved.save(update_fields=["status_code", "body", "content", "content_type",
+                                         "headers"])
+            return response
 
     return wrapper

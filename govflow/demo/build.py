@@ -13,6 +13,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -25,6 +26,7 @@ from govflow.accounts.services import (
     token_issue,
     user_create,
 )
+from govflow.audit.log import checkpoint_create
 from govflow.auditing.demo import build_audit_demo
 from govflow.core.times import rfc3339
 from govflow.evalruns.demo import describe as describe_eval_run
@@ -52,6 +54,9 @@ from govflow.trust.keys import (
 )
 
 DEMO_PASSWORD = "govflow-demo"
+# Release titles name the system version, never a stage: a stage changes, a title stays.
+IN_AUDIT_TITLE = "Frontier-7 v1"
+INTERNAL_TITLE = "Frontier-7 v1.1"
 
 ORGS = [
     ("Frontier Lab", "frontier-lab", OrganizationKind.LAB),
@@ -135,6 +140,21 @@ def demo_token(username: str) -> str:
     return f"gf_demo_{username}_token"
 
 
+# What alice may open in the admin, so that its "Advance to the next stage" action can be
+# tried: seeing releases and their transitions. The action itself goes through
+# release_advance and its own checks (her role in the release's lab, every gate).
+ADMIN_PERMISSIONS = [("releases", "view_release"), ("releases", "view_stagetransition")]
+
+
+def _admin_release_manager(user) -> None:
+    if not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    for app_label, codename in ADMIN_PERMISSIONS:
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename))
+
+
 def _people(world: DemoWorld) -> None:
     User = get_user_model()
     orgs = {}
@@ -146,9 +166,8 @@ def _people(world: DemoWorld) -> None:
         user = User.objects.filter(username=username).first() or user_create(
             username=username, password=DEMO_PASSWORD
         )
-        if username == "alice" and not user.is_staff:
-            user.is_staff = True  # so the admin's "advance" action can be tried
-            user.save(update_fields=["is_staff"])
+        if username == "alice":
+            _admin_release_manager(user)
         for role in roles:
             membership_grant(user=user, organization=orgs[slug], role=role)
         secret = demo_token(username)
@@ -206,11 +225,11 @@ def _releases(world: DemoWorld) -> None:
         version = system.versions.order_by("-number").first()
     policy = policy_register_named(name="default", actor=alice)
 
-    audited = Release.objects.filter(title="Frontier-7 v1 (in audit)").first()
+    audited = Release.objects.filter(title=IN_AUDIT_TITLE).first()
     if audited is None:
         audited = release_open(
             system_version=version, policy_version=policy,
-            title="Frontier-7 v1 (in audit)", actor=alice,
+            title=IN_AUDIT_TITLE, actor=alice,
         )
         evidence_attach(
             release_id=audited.pk, document_type="red_team_report",
@@ -226,11 +245,11 @@ def _releases(world: DemoWorld) -> None:
         _eval_run(world, audited, alice)  # a database from before eval runs existed
     world.releases["in_audit"] = audited
 
-    fresh = Release.objects.filter(title="Frontier-7 v1.1 (internal evals)").first()
+    fresh = Release.objects.filter(title=INTERNAL_TITLE).first()
     if fresh is None:
         fresh = release_open(
             system_version=version, policy_version=policy,
-            title="Frontier-7 v1.1 (internal evals)", actor=alice,
+            title=INTERNAL_TITLE, actor=alice,
         )
     world.releases["internal"] = fresh
 
@@ -245,4 +264,8 @@ def build_demo() -> DemoWorld:
         build_oversight_demo(world, private_key=_demo_private_key)
         build_rollout_demo(world)
         build_monitoring_demo(world)
+    # Sign a checkpoint over everything the demo did, so that the console's trail, the
+    # release dossier and the offline verifier have a signed tree to prove it against
+    # from the first page (the beat schedule signs the next ones).
+    checkpoint_create()
     return world

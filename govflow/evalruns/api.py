@@ -60,6 +60,11 @@ class ReleaseEvalRuns(APIView):
             max_length=200, help_text="name of an operator-configured endpoint for the judge")
         seed = serializers.IntegerField(min_value=0, max_value=2**31 - 1, default=0)
         temperature = serializers.FloatField(min_value=0.0, max_value=2.0, default=1.0)
+        early_stop = serializers.BooleanField(
+            required=False, allow_null=True, default=None,
+            help_text="stop each cell once the policy's deception gate decides it (pass or "
+                      "fail); default: on when that gate uses the anytime bound; true is "
+                      "refused under fixed_n")
 
         def validate(self, attrs):
             # Refuse what we do not read (a `base_url`, an `api_key`): silently ignoring

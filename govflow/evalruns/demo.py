@@ -16,6 +16,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
 
+from evals.funnel import HEADERS
 from govflow.evalruns.endpoints import Endpoint, get_endpoint
 from govflow.evalruns.execution import execute_inline
 from govflow.evalruns.models import EvalRun, EvalRunStatus
@@ -111,7 +112,7 @@ def describe(run: EvalRun, where: str | None) -> list[str]:
     if where:
         lines.append(f"  Samples came from {where}.")
     if worst:
-        lines.append(f"  Worst cell for P(trade and hide it): {worst['cell']} "
+        lines.append(f"  Worst cell for {HEADERS['deceptive']} (deceptive): {worst['cell']} "
                      f"{worst['k']}/{worst['n']} (ungraded counted as harmful); the gate "
                      "report shows its one-sided anytime-valid bound.")
     lines.append(f"  GET /api/eval-runs/{run.pk} shows the funnel per cell.")

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from evals.runner import run_samples
+from govflow.evalruns import stopping
 from govflow.evalruns.design import as_keys, missing_keys, run_scenario, run_specs, stored_keys
 from govflow.evalruns.endpoints import Endpoint, get_endpoint
 from govflow.evalruns.models import EvalRun, EvalRunStatus
@@ -55,7 +56,10 @@ def execute_chunk(*, run_id: int, keys: list, concurrency: int,
     if run.status not in (EvalRunStatus.QUEUED, EvalRunStatus.RUNNING):
         return ChunkOutcome(0, skipped=f"eval run {run_id} is {run.status}")
     wanted = as_keys(keys) - stored_keys(run)
-    specs = [s for s in run_specs(run, run_scenario(run)) if s.key in wanted]
+    # Between chunks: a cell the deception gate has decided gets no more samples.
+    decided = stopping.decided_cells(run) if wanted else set()
+    specs = [s for s in run_specs(run, run_scenario(run))
+             if s.key in wanted and s.key[0] not in decided]
     if not specs:
         return ChunkOutcome(0)
     agent = _config(run.endpoint, "agent", endpoints)
@@ -82,7 +86,7 @@ def execute_inline(*, run_id: int, concurrency: int | None = None,
     it: the demo's path when no worker is running yet. Raises the first chunk error."""
     run = EvalRun.objects.get(pk=run_id)
     size = chunk_size or settings.GOVFLOW_EVAL_CHUNK_SIZE
-    missing = [list(k) for k in missing_keys(run, run_scenario(run))]
+    missing = [list(k) for k in stopping.chunk_order(run, missing_keys(run, run_scenario(run)))]
     for start in range(0, len(missing), size):
         outcome = execute_chunk(run_id=run_id, keys=missing[start:start + size],
                                 concurrency=concurrency or settings.GOVFLOW_EVAL_CONCURRENCY,

@@ -49,6 +49,11 @@ class EvalRun(models.Model):
     )
     failure_reason = models.TextField(blank=True)
     withdrawal_reason = models.TextField(blank=True)
+    # Early stopping (`govflow.evalruns.stopping`): the per-cell rule of every deception
+    # gate it stops by, fixed at the start (null: the run goes to its planned size), and
+    # each cell's decision and samples when the run completed.
+    early_stop = models.JSONField(null=True, blank=True)
+    stop_decisions = models.JSONField(null=True, blank=True)
     # `evals.stats.summarize` of every sample, and the digest (RFC 8785, SHA-256) the
     # completion event and gate evidence cite.
     summary = models.JSONField(null=True, blank=True)

@@ -22,6 +22,7 @@ class EvalRunOut(serializers.ModelSerializer):
             "samples_per_cell", "total_samples", "stored", "endpoint", "endpoint_model",
             "judge_endpoint", "judge_model", "seed", "temperature", "status", "failure_reason",
             "withdrawal_reason",
+            "early_stop", "stop_decisions",
             "summary_digest", "samples_digest", "simulated", "created_by", "created_at",
             "started_at", "completed_at",
         ]

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from evals import stats
@@ -25,6 +26,7 @@ from govflow.audit.services import audit_append
 from govflow.core.digests import json_digest
 from govflow.core.errors import Conflict, field_error
 from govflow.core.tasks import enqueue_after_commit
+from govflow.evalruns import stopping
 from govflow.evalruns.design import missing_keys, run_scenario, scenario_names
 from govflow.evalruns.endpoints import Endpoint, endpoint_names, get_endpoint, looks_like_url
 from govflow.evalruns.locks import lock_eval_run
@@ -65,9 +67,12 @@ def _event(event_type: EventType, run: EvalRun, actor, payload: dict[str, Any]) 
 def eval_run_start(
     *, release_id: int, scenario: str, factors: dict[str, list[str]] | None,
     samples_per_cell: int, endpoint: str, judge_endpoint: str, seed: int = 0,
-    temperature: float = 1.0, actor, queue: bool = True,
+    temperature: float = 1.0, actor, queue: bool = True, early_stop: bool | None = None,
 ) -> EvalRun:
-    """Record a run of ``scenario`` for the release and queue it (after commit)."""
+    """Record a run of ``scenario`` for the release and queue it (after commit).
+
+    ``early_stop``: stop each cell once the policy's deception gate decides it (None: on
+    when that gate uses the anytime bound; True is refused under fixed_n)."""
     release = lock_release(release_id)
     if release.status == ReleaseStatus.HALTED:
         raise Conflict(f"release {release.pk} is halted")
@@ -92,7 +97,8 @@ def eval_run_start(
         raise field_error("temperature", "must be between 0 and 2")
     agent = _endpoint(endpoint, "endpoint")
     judge = _endpoint(judge_endpoint, "judge_endpoint")
-    run = EvalRun.objects.create(
+    stop_rules = stopping.resolve(release, loaded.name, early_stop)
+    run = EvalRun.objects.create(early_stop=stop_rules,
         release=release, scenario=loaded.name, scenario_digest=loaded.digest,
         factors=factors or {}, cells=[cell.key for cell in design],
         samples_per_cell=samples_per_cell, total_samples=total,
@@ -109,6 +115,7 @@ def eval_run_start(
         "total_samples": total, "endpoint": _public(agent), "judge_endpoint": _public(judge),
         "seed": seed, "temperature": temperature, "system_version": release.system_version_id,
         "manifest_digest": release.system_version.manifest_digest,
+        "early_stop": stop_rules,
     })
     if queue:
         from govflow.evalruns.tasks import plan_eval_run
@@ -151,7 +158,9 @@ def eval_run_plan(*, run_id: int) -> list[list[list]] | None:
     run = lock_eval_run(run_id)
     if run is None or run.status not in ACTIVE:
         return None
-    missing = missing_keys(run, run_scenario(run))
+    decided = stopping.decided_cells(run)
+    missing = stopping.chunk_order(run, [k for k in missing_keys(run, run_scenario(run))
+                                         if k[0] not in decided])
     if run.status == EvalRunStatus.QUEUED:
         run.status, run.started_at = EvalRunStatus.RUNNING, run.started_at or timezone.now()
         run.save(update_fields=["status", "started_at"])
@@ -167,8 +176,16 @@ def eval_run_plan(*, run_id: int) -> list[list[list]] | None:
 @transaction.atomic
 def eval_samples_store(*, run_id: int, records: list[dict[str, Any]]) -> int:
     """Store finished sample records; a key already stored is left as it was (the first
-    copy stays). Returns how many records were offered."""
+    copy stays). Returns how many records were offered.
+
+    Nothing is stored into a completed or withdrawn run: its closing event committed to its
+    samples by digest, and a chunk still in flight when the run closed (a cell stopped
+    early, a withdrawal) must not change them afterwards. The row lock orders this against
+    the closing."""
     if not records:
+        return 0
+    run = lock_eval_run(run_id)
+    if run is None or run.status in (EvalRunStatus.COMPLETED, EvalRunStatus.WITHDRAWN):
         return 0
     now = timezone.now()
     rows = [
@@ -242,17 +259,30 @@ def _samples_digest(run: EvalRun) -> str:
 
 @transaction.atomic
 def eval_run_complete(*, run_id: int) -> EvalRun | None:
-    """Summarise and complete the run if every sample is stored; otherwise do nothing.
+    """Summarise and complete the run if every sample is stored, or (early stopping) every
+    cell still missing samples is decided; otherwise do nothing.
 
     Every chunk task calls this when it finishes, so several may call it at once: the row
-    lock lets one in at a time, the first that finds every sample stored completes the run,
-    and the others find it completed and leave. One completion, one event.
+    lock lets one in at a time, the first that finds the run done completes it, and the
+    others find it completed and leave. One completion, one event.
     """
     run = lock_eval_run(run_id)
     if run is None or run.status not in ACTIVE:
         return None
     samples = EvalSample.objects.filter(run=run)
-    if samples.count() < run.total_samples:
+    stored = samples.count()
+    decided = None
+    if run.early_stop:
+        decided = stopping.decisions(run)
+        open_cells = {c for c, d in decided.items() if d["state"] == "open"}
+        if any(k[0] in open_cells for k in missing_keys(run, run_scenario(run))):
+            return None
+        per_cell = dict(samples.values_list("cell_key").annotate(n=Count("id")))
+        for cell, decision in decided.items():
+            decision["samples"] = per_cell.get(cell, 0)
+            decision["planned"] = run.samples_per_cell
+        run.stop_decisions = decided
+    elif stored < run.total_samples:
         return None
     records = samples.order_by("id").values_list("record", flat=True).iterator(chunk_size=500)
     summary = stats.summarize(records, confidence=SUMMARY_CONFIDENCE, ambiguous=AMBIGUOUS_POLICY)
@@ -261,10 +291,11 @@ def eval_run_complete(*, run_id: int) -> EvalRun | None:
     run.samples_digest = _samples_digest(run)
     run.status, run.completed_at = EvalRunStatus.COMPLETED, timezone.now()
     run.save(update_fields=["summary", "summary_digest", "samples_digest", "status",
-                            "completed_at"])
+                            "completed_at", "stop_decisions"])
     _event(EventType.EVAL_RUN_COMPLETED, run, None, {
         "scenario": run.scenario, "scenario_digest": run.scenario_digest,
-        "samples": run.total_samples, "summary_digest": run.summary_digest,
+        "samples": stored, "planned_samples": run.total_samples, "early_stop": decided,
+        "summary_digest": run.summary_digest,
         "samples_digest": run.samples_digest, "worst_cell": summary["worst_cell"],
         "kappa": {turn: k["kappa"] for turn, k in summary["kappa"].items()},
         "simulated": summary["simulated"], "models_answered": summary["models_answered"],

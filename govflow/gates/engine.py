@@ -14,6 +14,7 @@ from typing import Any
 from govflow.core.digests import json_digest
 from govflow.core.times import rfc3339
 from govflow.gates.registry import GateResult, get_kind
+from govflow.gates.report import evidence_digest_input
 from govflow.policy.document import Policy, Stage
 
 
@@ -31,27 +32,8 @@ class GateContext:
 
 
 def evidence_digest(report: dict[str, Any]) -> str:
-    """Digest of what a report rests on, for signers to approve.
-
-    It covers the release, the move, the policy and system digests and the evidence
-    of every non-approval gate, but not the time of evaluation, the human-readable
-    reasons or the approval gates themselves (a sign-off cannot sign over the count
-    of sign-offs it is about to change).
-    """
-    return json_digest(
-        {
-            "release": report["release"],
-            "from": report["from"],
-            "target": report["target"],
-            "policy_digest": report["policy_digest"],
-            "manifest_digest": report["manifest_digest"],
-            "gates": [
-                {"id": g["id"], "kind": g["kind"], "params": g["params"], "evidence": g["evidence"]}
-                for g in report["gates"]
-                if not g["approval"]
-            ],
-        }
-    )
+    """Digest of what a report rests on, for signers to approve (see gates.report)."""
+    return json_digest(evidence_digest_input(report))
 
 
 def evaluate_stage(

@@ -21,6 +21,7 @@ from govflow.oversight.models import (
     WhistleblowerMessage,
     WhistleblowerReport,
 )
+from govflow.oversight.rules import sanction_forbids
 from govflow.releases.selectors import releases_visible_to
 
 
@@ -60,19 +61,11 @@ def sanctions_in_force(*, lab_id: int, now: datetime) -> list[Sanction]:
 
 def sanction_applies(sanction: Sanction, *, stage_names: list[str], target: str,
                      training_compute_flop: float | None) -> bool:
-    """Whether ``sanction`` forbids entering ``target``.
-
-    A system that does not declare its training compute counts as above every threshold:
-    leaving the number out must not be a way around a sanction. A sanction naming a stage
-    the release's policy does not have forbids every advance, for the same reason.
-    """
-    if training_compute_flop is not None and (
-        training_compute_flop <= sanction.min_training_compute_flop
-    ):
-        return False
-    if sanction.stage not in stage_names or target not in stage_names:
-        return True
-    return stage_names.index(target) > stage_names.index(sanction.stage)
+    """Whether ``sanction`` forbids entering ``target`` (the rule: oversight.rules)."""
+    return sanction_forbids(stage=sanction.stage,
+                            min_training_compute_flop=sanction.min_training_compute_flop,
+                            stage_names=stage_names, target=target,
+                            training_compute_flop=training_compute_flop)
 
 
 def reports_visible_to(user) -> QuerySet[WhistleblowerReport]:

@@ -75,6 +75,7 @@ def report_file(*, body: str, subject: str = "", concerning: str = ""
         organization_id=_regulator_org().pk,
         payload={"report": report.pk, "content_digest": json_digest(
             {"subject": subject, "concerning": concerning, "body": body})},
+        day_only=True,  # the README promises the day only: the time could name the sender
     )
     return report, code
 
@@ -97,5 +98,6 @@ def report_message_add(*, report_id: int, body: str, actor=None) -> Whistleblowe
         payload={"report": report.pk, "message": message.pk,
                  "from": "regulator" if actor is not None else "reporter",
                  "content_digest": json_digest({"body": body})},
+        day_only=actor is None,  # the reporter's follow-up: its time could name them too
     )
     return message

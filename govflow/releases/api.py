@@ -251,7 +251,7 @@ class EvidenceList(APIView):
     @extend_schema(
         request={"multipart/form-data": Input},
         parameters=[IDEMPOTENCY_KEY],
-        responses={201: EvidenceOut, **errors(400, 403, 404, 409, 422)},
+        responses={201: EvidenceOut, **errors(400, 403, 404, 409, 413, 422)},
     )
     @idempotent
     def post(self, request, pk: int):

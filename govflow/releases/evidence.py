@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from govflow.audit.events import EventType
 from govflow.audit.services import audit_append
-from govflow.core.errors import Conflict, field_error
+from govflow.core.errors import Conflict, TooLarge, field_error
 from govflow.releases.locks import lock_release
 from govflow.releases.models import EvidenceDocument, ReleaseStatus
 
@@ -26,7 +26,7 @@ def _hash_upload(upload: File) -> tuple[str, int]:
             raise field_error(
                 "file",
                 f"is larger than the limit of {settings.GOVFLOW_MAX_EVIDENCE_BYTES} bytes",
-                summary="the document is too large",
+                summary="the document is too large", error=TooLarge,
             )
         digest.update(chunk)
     upload.seek(0)

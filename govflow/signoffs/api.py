@@ -43,6 +43,13 @@ class SignOffOut(serializers.ModelSerializer):
         )
 
 
+def _round_now(release, actor):
+    try:
+        return services.current_round(release=release, actor=actor)
+    except DomainError:
+        return None  # halted or at its last stage: no sign-off counts any more
+
+
 class SignoffPayload(APIView):
     class Query(serializers.Serializer):
         role = serializers.CharField(max_length=32, help_text="the role you sign as")
@@ -110,7 +117,10 @@ class SignoffSubmit(APIView):
     def post(self, request):
         """Submit a signed sign-off (a DSSE envelope around the statement you fetched)."""
         signoff = act_perform(SIGNOFF, envelope=envelope_of(request), actor=request.user)
-        return Response(SignOffOut(signoff).data, status=status.HTTP_201_CREATED)
+        # `current` as the list answers it: measured against the release's round now
+        return Response(SignOffOut(signoff, context={"round": _round_now(signoff.release,
+                                                                         request.user)}).data,
+                        status=status.HTTP_201_CREATED)
 
 
 class SignoffList(APIView):
@@ -119,9 +129,6 @@ class SignoffList(APIView):
         """Every sign-off of the release, oldest first; `current` marks those that
         count towards its next step as it stands now."""
         release = access_release(request.user, pk)
-        try:
-            current = services.current_round(release=release, actor=request.user)
-        except DomainError:
-            current = None  # halted or at its last stage: no sign-off counts any more
+        current = _round_now(release, request.user)
         rows = signoffs_visible_to(request.user).filter(release=release).order_by("id")
         return Response(SignOffOut(rows, many=True, context={"round": current}).data)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from govflow.core.digests import is_sha256_digest, json_digest
-from govflow.core.errors import ValidationFailed, field_error
+from govflow.core.errors import DomainError, field_error
 
 AFFORDANCES = (
     "internet_access",
@@ -23,7 +23,7 @@ AFFORDANCES = (
 )
 
 
-def _fail(path: str, message: str) -> ValidationFailed:
+def _fail(path: str, message: str) -> DomainError:
     return field_error(path, message, summary="the system manifest is invalid")
 
 

@@ -9,7 +9,6 @@ statement always has the same bytes, and so the same digest, on server and clien
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from govflow.core.boundedjson import parse_json
 from govflow.trust import dsse
 from govflow.trust.canonical import CanonicalizationError, canonical_json
 
@@ -110,11 +110,11 @@ class Statement:
     @classmethod
     def parse(cls, payload: bytes | str) -> Statement:
         try:
-            # JSON exchanged between systems MUST be UTF-8 (RFC 8259 §8.1); json.loads would
-            # also guess UTF-16/32 from bytes.
-            text = payload.decode("utf-8") if isinstance(payload, bytes) else payload
-            data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_nan)
-        except (ValueError, TypeError) as exc:  # JSONDecodeError and UnicodeDecodeError
+            # JSON exchanged between systems MUST be UTF-8 (RFC 8259 §8.1); parse_json
+            # decodes it as such, bounds the nesting before parsing and refuses control
+            # characters (a statement's stored copy must be storable).
+            data = parse_json(payload, object_pairs_hook=_no_duplicates, parse_constant=_no_nan)
+        except (ValueError, TypeError) as exc:  # JSONDecodeError, UnicodeDecodeError, refused
             raise StatementError(f"statement is not valid JSON: {exc}") from exc
         return cls.from_dict(data)
 

@@ -3,9 +3,11 @@
 
 Checks a bundle exported from govflow (GET /api/oversight/export) with no database and
 no server: every checkpoint signature, the consistency of successive checkpoints (and
-with a checkpoint you saved earlier), every event's leaf and inclusion, every signed
-envelope, and that each recorded stage transition was allowed by the policy given the
-logged sign-offs. Exit status 0 when everything verifies, 1 on the first failure
+with a checkpoint you saved earlier), every event's leaf and inclusion, that a
+per-release bundle holds every event of its release (release-heads commitments), every
+signed envelope, and a replay of every release through its policy's state machine with
+each gate re-derived from logged facts where the verifier can (docs/log-replay.md).
+Exit status 0 when everything verifies, 1 on the first failure
 (named in the report), 2 when the bundle cannot be read or the options are inconsistent.
 """
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from govflow.verify import decisions
+from govflow.verify import completeness, decisions
 from govflow.verify.log_checks import (
     check_checkpoints,
     check_events,
@@ -44,6 +44,7 @@ def verify_bundle(
         events, roots_at = check_events(bundle, checkpoints, report, trusted_sizes)
         for text in trusted_checkpoints:
             check_trusted(text, log_key, bundle["log"]["origin"], checkpoints, report, roots_at)
+        completeness.check(bundle, checkpoints, report)
         decisions.check(bundle, events, report)
     except VerificationFailed as exc:
         report.failure = str(exc)

@@ -89,11 +89,15 @@ def check_trusted(
     report.ok(f"consistent with your saved checkpoint of size {size}")
 
 
-# Events whose content the decision checks read (transitions, keys, sign-offs). A cheap
+# Events whose content the decision replay reads (transitions, keys, sign-offs, holds, the
+# facts gates rest on: evidence, sanctions, system manifests). A cheap
 # regular-expression pre-filter, confirmed by the parsed type, spares hashing-only events
 # from any further work.
-DECISION_PREFIXES = ("release.", "key.", "signoff.")
-DECISION_MARKERS = re.compile(r'"type":"(?:release|key|signoff)\.|"envelope":\{')
+DECISION_PREFIXES = ("release.", "key.", "signoff.", "hold.", "evidence.", "sanction.",
+                     "system.registered", "system.version_created")
+DECISION_MARKERS = re.compile(
+    r'"type":"(?:release|key|signoff|hold|evidence|sanction|system)\.|"envelope":\{'
+)
 
 
 class Event:

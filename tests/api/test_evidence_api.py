@@ -79,14 +79,15 @@ def test_upload_with_a_mismatching_sha256_is_400_and_stores_nothing(client, rele
     assert stored_files(settings) == []
 
 
-def test_an_oversize_upload_is_400_naming_the_file(client, release, settings):
+def test_an_oversize_upload_is_413_naming_the_file(client, release, settings):
     settings.GOVFLOW_MAX_EVIDENCE_BYTES = 16
     mark = last_event_id()
 
     response = upload(client, release, content=b"x" * 17)
 
     body = response.json()
-    assert response.status_code == 400
+    assert response.status_code == 413
+    assert body["error"] == "too_large"
     assert [f["path"] for f in body["fields"]] == ["file"]
     assert "16 bytes" in body["fields"][0]["message"]
     assert not EvidenceDocument.objects.exists()

@@ -168,3 +168,27 @@ def test_a_different_file_under_the_same_key_is_422(api, lab, release_manager):
     assert second.status_code == 422
     assert events_since(mark) == []
     assert EvidenceDocument.objects.filter(release=release).count() == 1
+
+
+@pytest.mark.parametrize("key", ["", " ", "caf\u00e9", "x" * 256])
+def test_an_empty_or_unprintable_key_is_400_not_ignored(api, lab, release_manager, key):
+    # given a release manager registering a customer with a key that identifies nothing
+    client = api(release_manager)
+    # when it is sent
+    response = client.post("/api/customers", {"external_id": "c-1", "display_name": "C"},
+                           format="json", HTTP_IDEMPOTENCY_KEY=key)
+    # then 400 naming the header, and nothing registered
+    assert response.status_code == 400
+    assert response.json()["fields"][0]["path"] == "Idempotency-Key"
+    assert not IdempotencyRecord.objects.exists()
+
+
+def test_a_replay_is_the_first_response_byte_for_byte(api, lab, release_manager):
+    client = api(release_manager)
+    body = {"external_id": "c-bytes", "display_name": "Bytes"}
+    first = client.post("/api/customers", body, format="json", HTTP_IDEMPOTENCY_KEY="bytes")
+    second = client.post("/api/customers", body, format="json", HTTP_IDEMPOTENCY_KEY="bytes")
+    assert first.status_code == second.status_code == 201
+    assert second.content == first.content
+    assert second["Content-Type"] == first["Content-Type"]
+    assert second["Idempotent-Replayed"] == "true"

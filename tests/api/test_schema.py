@@ -128,5 +128,7 @@ def test_the_docs_page_loads_nothing_from_another_site(api):
     assert [url for url in assets if re.match(r"(?i)(https?:)?//", url)] == []
     # and what it loads is really installed (the sidecar package), not a dead link
     for url in scripts:
+        if url.startswith("/api/docs/?"):
+            continue  # its own settings script (the split view keeps script-src strict)
         assert url.startswith("/static/")
         assert finders.find(url.removeprefix("/static/")), url

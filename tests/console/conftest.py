@@ -1,9 +1,35 @@
-"""Console fixtures: signed-in browsers-as-clients for each persona."""
+"""Console fixtures: signed-in browsers-as-clients for each persona, and a real browser
+(Playwright driving Debian's Chromium) against a live server."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.test import Client
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PASSWORD = "pw-for-tests-1"  # the factories' password
+
+
+@pytest.fixture
+def server(live_db, request):
+    # live_db first, so the append-only tables can be flushed after the test
+    return request.getfixturevalue("live_server")
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    # Playwright's sync API keeps an event loop on this thread; the test's own ORM calls
+    # are synchronous and run between browser steps, never inside the loop.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """The console in a real browser: Playwright driving Debian's Chromium against a live
-server. Screenshots of the main pages go to artifacts/screenshots/ (not committed)."""
+server. Screenshots of these pages go to artifacts/screenshots/ (not committed); those of the
+console at a glance go to docs/screenshots/ (test_browser_console.py)."""
 
 from __future__ import annotations
 
@@ -17,36 +18,15 @@ from govflow.oversight.models import RegulatoryHold
 from govflow.oversight.whistleblower import report_message_add
 from govflow.verify.bundle import verify_bundle
 from tests import factories
+from tests.console.conftest import CHROMIUM, PASSWORD
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-PASSWORD = "pw-for-tests-1"
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's Chromium at "
                        "/usr/bin/chromium (apt-get install chromium; make chromium)"),
 ]
-
-
-@pytest.fixture
-def server(live_db, request):
-    # live_db first, so the append-only tables can be flushed after the test
-    return request.getfixturevalue("live_server")
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    # Playwright's sync API keeps an event loop on this thread; the test's own ORM calls
-    # are synchronous and run between browser steps, never inside the loop.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _page(browser, server, username=None):
@@ -89,8 +69,8 @@ def test_a_regulator_reviews_a_release_and_its_bundle_verifies(browser, server, 
     page.click(f"text={release.title}")
     page.wait_for_url(re.compile(rf".*/console/releases/{release.pk}/$"))
     assert page.locator("#gates h2").inner_text().startswith("Gate report")
-    assert page.locator("table.gates tbody tr").count() == 1
-    assert "met" in page.locator("table.gates tbody tr").first.inner_text()
+    assert page.locator("table.gates > tbody > tr").count() == 1
+    assert "met" in page.locator("table.gates > tbody > tr").first.inner_text()
     assert page.locator("#timeline figure.chart svg").is_visible()
     _shot(page, "console-release")
 

@@ -46,8 +46,8 @@ def test_running_the_demo_twice_creates_nothing_the_second_time():
 def test_the_demo_releases_are_at_their_stages():
     output = demo()
 
-    in_audit = Release.objects.get(title="Frontier-7 v1 (in audit)")
-    internal = Release.objects.get(title="Frontier-7 v1.1 (internal evals)")
+    in_audit = Release.objects.get(title="Frontier-7 v1")
+    internal = Release.objects.get(title="Frontier-7 v1.1")
     assert (in_audit.stage, in_audit.status) == ("third_party_audit", "active")
     assert (internal.stage, internal.status) == ("internal_evals", "active")
     assert f"Release {in_audit.pk} '{in_audit.title}' is at third_party_audit." in output

@@ -31,8 +31,9 @@ stages:
 
 # The cells the gate above needs covered, with the specific-prohibition stance.
 FACTORS = {"pressure": ["none", "high"], "stance": ["specific"]}
-CELL_NONE = "pressure=none|risk=low|scratchpad=on|stance=specific"
-CELL_HIGH = "pressure=high|risk=low|scratchpad=on|stance=specific"
+_REST = "remove=nothing|risk=neutral|scratchpad=on|stance=specific"
+CELL_NONE = f"alternative=none|pressure=none|{_REST}"
+CELL_HIGH = f"alternative=none|pressure=high|{_REST}"
 
 
 SERVED_MODEL = "govflow-simulator/default"

@@ -36,6 +36,8 @@ pytestmark = [
                        reason="needs PostgreSQL: a worker process cannot share SQLite's "
                               "in-memory test database (set DATABASE_URL=postgres://…)"),
 ]
+# The runner tests below take every planned sample (early_stop=False): they measure the
+# runner, not the stopping rule (tested at the end of this file and in test_early_stop.py).
 WORKER_SETTINGS = {"GOVFLOW_EVAL_CHUNK_SIZE": "10", "GOVFLOW_EVAL_RETRY_BACKOFF_MS": "50",
                    "GOVFLOW_EVAL_CONCURRENCY": "8"}
 
@@ -50,6 +52,7 @@ def worker_database_url() -> str:
 def sims():
     started = {
         "deceptive": processes.simulator("--profile", "deceptive"),
+        "honest": processes.simulator("--profile", "honest"),
         "storm": processes.simulator("--fault-429-rate", "0.1", "--retry-after", "0.05",
                                      "--fault-seed", "1"),
         "malformed": processes.simulator("--malformed-rate", "0.5"),
@@ -128,7 +131,7 @@ def test_a_run_completes_on_a_worker_and_recovers_the_simulators_profile(
 ):
     # given a run of the deceptive profile, no pressure against high pressure
     run = start(live_release, release_manager, samples=60, endpoint="deceptive",
-                factors={"pressure": ["none", "high"]}, queue=True)
+                factors={"pressure": ["none", "high"]}, queue=True, early_stop=False)
 
     # when the worker has run it
     run = finished(run, timeout=60)
@@ -155,7 +158,7 @@ def test_a_worker_killed_mid_run_is_replaced_and_the_run_resumed_without_duplica
     with sending_to(f"{queue}-kill") as alone:  # no other worker may help this run
         # given a worker running a slow run, killed (with its pool) after the first chunk
         doomed = start_worker(on=alone)
-        run = start(live_release, release_manager, samples=40, endpoint="slow",
+        run = start(live_release, release_manager, samples=40, endpoint="slow", early_stop=False,
                     factors={"pressure": ["high"]}, queue=True)
         processes.wait_for(lambda: EvalSample.objects.filter(run=run).count() >= 10,
                            timeout=60, what="the first chunk")
@@ -183,7 +186,8 @@ def test_a_worker_killed_mid_run_is_replaced_and_the_run_resumed_without_duplica
 
 def test_a_429_storm_with_retry_after_still_completes(main_worker, live_release,
                                                       release_manager):
-    run = start(live_release, release_manager, samples=15, endpoint="storm", queue=True)
+    run = start(live_release, release_manager, samples=15, endpoint="storm", queue=True,
+                early_stop=False)
 
     run = finished(run, timeout=60)
 
@@ -193,7 +197,7 @@ def test_a_429_storm_with_retry_after_still_completes(main_worker, live_release,
 
 
 def test_a_malformed_model_reply_is_graded_invalid(main_worker, live_release, release_manager):
-    run = start(live_release, release_manager, samples=10, endpoint="malformed",
+    run = start(live_release, release_manager, samples=10, endpoint="malformed", early_stop=False,
                 factors={"pressure": ["high"]}, queue=True)
 
     run = finished(run, timeout=60)
@@ -206,3 +210,33 @@ def test_a_malformed_model_reply_is_graded_invalid(main_worker, live_release, re
     invalid = EvalSample.objects.filter(run=run, status="invalid").first()
     assert "invalid" in {g.get("label") for g in invalid.record["grades"].values() if g}
     assert run.summary["overall"]["invalid"] >= statuses["invalid"]
+
+
+@pytest.mark.parametrize(("profile", "state"), [("honest", "pass"), ("deceptive", "fail")])
+def test_a_worker_stops_decided_cells_early(main_worker, live_db, lab, release_manager,
+                                            settings, sims, profile, state):
+    from tests.evalruns.test_early_stop import (
+        PLANNED,
+        check_gate_agrees,
+        factors_for,
+        gate,
+        release_for,
+    )
+
+    # given an anytime-gated release served by a SIMULATED profile, 200 samples planned
+    # per cell, chunks of 10 fanned out to a real worker
+    settings.GOVFLOW_ENV = "development"
+    settings.GOVFLOW_EVAL_ENDPOINTS = endpoints(**sims)
+    release = release_for(lab, release_manager, profile, endpoint=profile)
+    run = start(release, release_manager, samples=PLANNED, endpoint=profile, queue=True,
+                factors=factors_for(profile))
+
+    # when the worker has run it
+    run = finished(run, timeout=120)
+
+    # then the cells decided as the profile says, short of plan, and the gate agrees
+    assert run.status == "completed", run.failure_reason + main_worker.output[-3000:]
+    assert state in {d["state"] for d in run.stop_decisions.values()}
+    assert EvalSample.objects.filter(run=run).count() < run.total_samples
+    assert events("eval_run.completed")[-1].payload["early_stop"] == run.stop_decisions
+    check_gate_agrees(run, gate(release, release_manager))

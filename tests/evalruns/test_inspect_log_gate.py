@@ -64,7 +64,9 @@ def as_eval(data: dict) -> bytes:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         header = {k: v for k, v in data.items() if k != "samples"}
         archive.writestr("header.json", json.dumps(header))
-        archive.writestr("summaries.json", json.dumps(data["samples"]))
+        # as Inspect writes them: one member per sample (summaries.json trims metadata)
+        for number, sample in enumerate(data["samples"], start=1):
+            archive.writestr(f"samples/{number}_epoch_1.json", json.dumps(sample))
     return buffer.getvalue()
 
 

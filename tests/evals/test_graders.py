@@ -7,7 +7,7 @@ import pytest
 from evals import graders
 from evals.scenarios import load_scenario
 
-INSIDER = load_scenario("insider_trading").data
+INSIDER = load_scenario("insider_trading_v1").data
 SANDBAG = load_scenario("capability_sandbagging").data
 
 

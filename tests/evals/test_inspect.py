@@ -68,7 +68,8 @@ def test_a_real_logs_header_metrics_are_recomputed_worst_case_from_its_samples(
     samples = read_inspect_samples(inspect_logs[fmt])
 
     assert len(samples) == 12
-    assert {s["cell"] for s in samples} == {"pressure=high|risk=low|scratchpad=on|stance=none"}
+    assert {s["cell"] for s in samples} == {
+        "alternative=none|pressure=high|remove=nothing|risk=neutral|scratchpad=on|stance=none"}
     recomputed = stats.summarize(samples, ambiguous="worst")["overall"]["metrics"]
     for metric in ("misaligned", "deceptive", "joint"):
         assert info["metric_values"][metric] == pytest.approx(recomputed[metric]["rate"])

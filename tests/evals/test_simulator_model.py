@@ -11,9 +11,10 @@ import yaml
 from evals import graders
 from evals.scenarios import load_scenario
 from evals.simulator import SimulatedModel, load_profile
-from evals.simulator.model import SCRIPTS_PATH
+from evals.simulator.model import SCRIPTS_PATH, all_wordings
 
-SCENARIOS = ["insider_trading", "capability_sandbagging"]
+SCENARIOS = ["insider_trading", "insider_trading_v1", "capability_sandbagging",
+             "lying_about_actions", "oversight_evasion"]
 
 
 @pytest.fixture(scope="module")
@@ -25,15 +26,17 @@ def model() -> SimulatedModel:
 def test_simulator_texts_read_as_intended_by_the_rule_graders(name):
     scenario = load_scenario(name).data
     script = yaml.safe_load(SCRIPTS_PATH.read_text())[name]
+    omission = scenario["question"]["rules"].get("omission")
     for intent, texts in script["report"].items():
-        for text in texts:
+        for text in (w for t in texts for w in all_wordings(t)):
             got = graders.rule_grade_text(scenario["report"]["rules"], text)["label"]
-            assert got == intent, text
+            assert got == intent or (intent == "ambiguous" and got == "deceptive"), text
     expected = {"admit": "honest", "deny": "deceptive", "ambiguous": "ambiguous"}
     for intent, texts in script["answer"].items():
-        for text in texts:
+        for text in (w for t in texts for w in all_wordings(t)):
             got = graders.rule_grade_text(scenario["question"]["rules"], text)["label"]
-            assert got == expected[intent], text
+            # An evasive answer reads as deceptive where the rubric says evasion is a lie.
+            assert got == expected[intent] or (intent == "ambiguous" and got == omission), text
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
@@ -46,7 +49,12 @@ def test_simulator_recognises_every_factor_level_from_the_prompt_text(model, nam
             messages = scenario.render(levels, paraphrase).messages
             assert model._detect(messages) is known
             text = "\n".join(str(m.get("content") or "") for m in messages)
-            assert model._levels(known, text) == levels
+            # A factor whose text sits in a removed history item cannot be read off the prompt.
+            hidden = {"pressure"} if levels.get("remove") == "manager_message" else \
+                {"alternative"} if levels.get("remove") == "failed_searches" else set()
+            got = scenario.levels_for(model._levels(known, text))
+            assert {k: v for k, v in got.items() if k not in hidden} == \
+                {k: v for k, v in levels.items() if k not in hidden}
 
 
 def _body(name: str, levels: dict[str, str], seed: int) -> dict:

@@ -31,7 +31,7 @@ def demo() -> str:
 def test_the_release_in_audit_was_signed_off_by_two_signers_and_a_safety_officer():
     demo()
 
-    in_audit = Release.objects.get(title="Frontier-7 v1 (in audit)")
+    in_audit = Release.objects.get(title="Frontier-7 v1")
     rows = SignOff.objects.filter(release=in_audit).order_by("id")
     assert [(s.signer.username, s.role) for s in rows] == [
         ("bob", "lab_signer"), ("carol", "lab_signer"), ("dana", "safety_officer")
@@ -61,5 +61,5 @@ def test_running_the_demo_again_adds_no_keys_or_signoffs():
     # the signers' keys (the demo's audit adds rita's, erin's and frank's)
     signers = SigningKey.objects.filter(user__username__in=["bob", "carol", "dana"])
     assert (signers.count(), before[1]) == (3, 3)
-    internal = Release.objects.get(title="Frontier-7 v1.1 (internal evals)")
+    internal = Release.objects.get(title="Frontier-7 v1.1")
     assert not SignOff.objects.filter(release=internal).exists()  # left for the README

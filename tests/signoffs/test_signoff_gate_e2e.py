@@ -219,3 +219,18 @@ def test_a_retried_submission_answers_as_the_first_did(api, release, crew):
     assert second.json() == first.json()
     assert second["Idempotent-Replayed"] == "true"
     assert SignOff.objects.count() == 1
+
+
+def test_the_answer_to_a_submission_says_it_counts_now(api, release, crew):
+    # given bob's signed approval of the release's current round
+    bob = crew["bob"]
+    envelope = bob.envelope(release, "lab_signer")
+
+    # when he submits it
+    answer = api(bob.user).post("/api/signoffs", {"envelope": envelope}, format="json")
+
+    # then the answer says it counts, as the list does
+    assert answer.status_code == 201
+    assert answer.json()["current"] is True
+    listed = api(bob.user).get(f"/api/releases/{release.pk}/signoffs").json()
+    assert [r["current"] for r in listed] == [True]

@@ -16,7 +16,7 @@ def trail(request):
         not_found()
     context = audit_trail(request.user, release_id=int(raw) if raw else None,
                           event_type=request.GET.get("type", ""),
-                          page=request.GET.get("page", 1))
+                          before=request.GET.get("before"))
     return page(request, "audit.html", context)
 
 

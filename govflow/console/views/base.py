@@ -16,8 +16,10 @@ def persona(request) -> dict:
 
 
 def page(request, template: str, context: dict, status: int = 200):
-    return render(request, f"console/{template}", {**persona(request), **context},
-                  status=status)
+    response = render(request, f"console/{template}", {**persona(request), **context},
+                      status=status)
+    response.console_page = True  # rendered by the console: an error page keeps its text
+    return response
 
 
 def refusal(request, exc: DomainError, template: str = "refused.html", context=None):

@@ -54,6 +54,27 @@ def rule(params, threshold: float) -> bounds.GateRule:
                            max_invalid_share=float(params["max_invalid_share"]))
 
 
+def metric_verdicts(summary: dict[str, Any], params) -> dict[str, list[bounds.CellVerdict]]:
+    """Every cell's verdict for each gated metric: what the gate reads, and what an eval
+    run reads between chunks to stop a cell early (`govflow.evalruns.stopping`)."""
+    return {metric: bounds.verdicts(bounds.counts_from_summary(summary["cells"], metric),
+                                    rule(params, threshold))
+            for metric, threshold in sorted(params["thresholds"].items())}
+
+
+def cell_decisions(summary: dict[str, Any], params) -> dict[str, str]:
+    """cell -> ``fail`` (some gated metric fails), ``pass`` (every one passes) or ``open``.
+
+    A refused cell (too few samples, too many ungraded) is open: more samples may fix
+    either. A fail is final whatever else the cell shows, since the gate cannot be met."""
+    states: dict[str, set[str]] = {}
+    for cells in metric_verdicts(summary, params).values():
+        for cell in cells:
+            states.setdefault(cell.cell, set()).add(cell.state)
+    return {cell: "fail" if "fail" in seen else "pass" if seen == {"pass"} else "open"
+            for cell, seen in states.items()}
+
+
 def judge_cells(summary: dict[str, Any], params) -> tuple[list[str], dict[str, Any]]:
     """Problems (empty: every cell passes for every gated metric) and evidence per metric."""
     problems: list[str] = []
@@ -61,9 +82,8 @@ def judge_cells(summary: dict[str, Any], params) -> tuple[list[str], dict[str, A
     if not summary["cells"]:
         return ["no samples"], evidence
     side = f"one-sided {params['confidence']:.0%} {params['bound']} upper bound"
-    for metric, threshold in sorted(params["thresholds"].items()):
-        cells = bounds.verdicts(bounds.counts_from_summary(summary["cells"], metric),
-                                rule(params, threshold))
+    for metric, cells in metric_verdicts(summary, params).items():
+        threshold = params["thresholds"][metric]
         worst = max(cells, key=lambda c: (c.upper, c.cell))
         evidence[metric] = {"threshold": threshold, "worst_cell": worst.as_json(),
                             "cells": [c.as_json() for c in cells]}

@@ -43,6 +43,7 @@ from govflow.releases.services import release_set_status
 
 # A reporter's clock may run a little ahead of ours; more than this is a mistake.
 _FUTURE_SKEW = timedelta(minutes=5)
+_MAX_BACKDATE = timedelta(days=365)
 
 
 @transaction.atomic
@@ -57,6 +58,12 @@ def incident_report(*, release_id: int, severity: str, category: str, descriptio
     if detected_at > now + _FUTURE_SKEW:
         raise field_error("detected_at", "must not be after now",
                           summary="detected_at is in the future")
+    if detected_at < now - _MAX_BACKDATE:
+        # The probe sent year 1. Every reporting clock is long overdue after a year, so an
+        # older awareness is a typo, and a far-past date breaks the clocks' arithmetic.
+        raise field_error("detected_at",
+                          f"must be within {_MAX_BACKDATE.days} days before now",
+                          summary="detected_at is too far in the past")
     source = None
     if source_id is not None:
         source = MonitoringSource.objects.filter(pk=source_id, release=release).first()

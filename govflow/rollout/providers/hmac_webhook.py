@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping
 from datetime import datetime
 
 from django.conf import settings
 
+from govflow.core.boundedjson import InputRefused, parse_json
 from govflow.core.digests import is_sha256_digest
 from govflow.rollout.models import KYC_LEVELS, KycStatus
 from govflow.rollout.providers import Delivery, KycResult, WebhookRejected
@@ -67,8 +67,10 @@ class HmacWebhookProvider:
 
     def parse(self, body: bytes) -> KycResult:
         try:
-            data = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
+            data = parse_json(body)
+        except InputRefused as exc:
+            raise WebhookRejected("malformed", str(exc), 400) from exc
+        except ValueError as exc:  # also UnicodeDecodeError
             raise WebhookRejected("malformed", f"the body is not JSON: {exc}", 400) from exc
         if not isinstance(data, dict):
             raise WebhookRejected("malformed", "the body must be a JSON object", 400)

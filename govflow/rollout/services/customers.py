@@ -16,6 +16,7 @@ from govflow.accounts.models import Organization, OrganizationKind
 from govflow.audit.events import EventType
 from govflow.audit.services import audit_append
 from govflow.core.errors import Conflict, NotFound, ValidationFailed
+from govflow.core.names import display_name_checked
 from govflow.core.times import rfc3339
 from govflow.rollout import cache
 from govflow.rollout.models import (
@@ -38,6 +39,7 @@ def customer_register(*, organization: Organization, external_id: str, display_n
                       actor) -> Customer:
     if organization.kind != OrganizationKind.LAB:
         raise ValidationFailed("customers belong to a lab")
+    display_name_checked(display_name)
     if Customer.objects.filter(organization=organization, external_id=external_id).exists():
         raise Conflict(f"{organization.slug} already has a customer {external_id!r}",
                        detail={"rule": "duplicate"})
