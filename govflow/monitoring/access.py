@@ -11,11 +11,13 @@ from __future__ import annotations
 from govflow.accounts.access import (
     LAB_STAFF,
     STEWARDS,
+    is_auditor,
+    is_regulator,
     organization_kind,
     require_lab_role_or_regulator,
     visible_or_404,
 )
-from govflow.accounts.models import OrganizationKind, Role
+from govflow.accounts.models import Role
 from govflow.core.errors import PermissionDenied
 from govflow.monitoring.models import Incident, MonitoringSource, Reevaluation
 from govflow.monitoring.selectors import (
@@ -44,10 +46,9 @@ def access_incident_report(user, release_id: int) -> Release:
 def require_unsigned_allowed(user, what: str) -> None:
     """A regulator's or an auditor's incident acts pause or close a lab's release: they
     are signed statements the offline verifier can check, never a bare token's say."""
-    kind = organization_kind(user)
-    if kind in (OrganizationKind.REGULATOR, OrganizationKind.AUDITOR):
-        raise PermissionDenied(f"{what} by a {kind} is a signed statement: send "
-                               "{\"envelope\": …} (python -m govflow.client incident)",
+    if is_regulator(user) or is_auditor(user):
+        raise PermissionDenied(f"{what} by a {organization_kind(user)} is a signed statement: "
+                               "send {\"envelope\": …} (python -m govflow.client incident)",
                                detail={"rule": "signature_required"})
 
 
