@@ -16,7 +16,11 @@ What it does:
      POSTs the envelopes to /api/findings from ``--clients`` client processes over
      keep-alive connections, each request with an Idempotency-Key (as the client sends);
   5. reports findings accepted per second and p50/p99 latency, and checks the database
-     holds exactly one finding and one `finding.filed` event per accepted request.
+     holds exactly one finding and one `finding.filed` event per accepted request;
+  6. on the same gunicorn, POSTs the same envelopes to the stripped baseline
+     (bench/findings_baseline.py: token auth, JSON, DSSE Ed25519 verify, one
+     `audit_append` transaction, no other logic) and prints both figures side by side,
+     with govflow's share of the baseline.
 
 Every request is served as in production: bearer-token lookup, Idempotency-Key record,
 DSSE signature verification against the auditor's registered key, statement parsing,
@@ -85,9 +89,11 @@ def _setup_world(auditors: int, findings: int) -> tuple[int, list[tuple[str, lis
         token_issue,
         user_create,
     )
-    from govflow.auditing import services, statements
-    from govflow.auditing.signed import verify_signed
+    from govflow.auditing import predicates as statements
+    from govflow.auditing import services
+    from govflow.auditing.acts import CERTIFICATE_ISSUE
     from govflow.client import signing
+    from govflow.keys.acts import act_perform
     from govflow.keys.services import key_register
     from govflow.policy.services import policy_register
     from govflow.releases.services import release_advance, release_open
@@ -120,9 +126,7 @@ def _setup_world(auditors: int, findings: int) -> tuple[int, list[tuple[str, lis
     certificate = statements.build_certificate(
         auditor=firm.slug, risk_areas=["deception"], access_levels=["black_box"],
         valid_from=now.isoformat(), valid_until=(now + timedelta(days=30)).isoformat())
-    services.certificate_issue(actor=rita, verified=verify_signed(
-        envelope=signing.sign(certificate, rita_key), actor=rita, now=now,
-        parse=statements.parse_certificate))
+    act_perform(CERTIFICATE_ISSUE, envelope=signing.sign(certificate, rita_key), actor=rita)
     release_json = {"id": release.pk, "system": version.system_id,
                     "system_version_number": version.number,
                     "manifest_digest": version.manifest_digest}
@@ -147,7 +151,7 @@ def _setup_world(auditors: int, findings: int) -> tuple[int, list[tuple[str, lis
 
 
 def _client(port: int, requests: list[tuple[str, bytes]], idempotency: bool, barrier,
-            results) -> None:
+            results, url: str = "/api/findings") -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     latencies, statuses = [], {}
     barrier.wait()
@@ -157,7 +161,7 @@ def _client(port: int, requests: list[tuple[str, bytes]], idempotency: bool, bar
             headers["Idempotency-Key"] = str(uuid.uuid4())
         start = time.perf_counter()
         try:
-            conn.request("POST", "/api/findings", body=body, headers=headers)
+            conn.request("POST", url, body=body, headers=headers)
             response = conn.getresponse()
             response.read()
             status = response.status
@@ -211,8 +215,8 @@ def _wait_ready(port: int, token: str, proc: subprocess.Popen) -> None:
     sys.exit("gunicorn did not answer within 60 s")
 
 
-def _run_clients(port: int, plan, clients: int,
-                 idempotency: bool = True) -> tuple[float, list[float], dict]:
+def _run_clients(port: int, plan, clients: int, idempotency: bool = True,
+                 url: str = "/api/findings") -> tuple[float, list[float], dict]:
     # Interleave the auditors' findings and deal them out to the client processes (with
     # as many clients as auditors, each client files one auditor's findings).
     interleaved = []
@@ -220,7 +224,8 @@ def _run_clients(port: int, plan, clients: int,
         interleaved += [(token, bodies[i]) for token, bodies in plan if i < len(bodies)]
     work = [interleaved[c::clients] for c in range(clients)]
     barrier, results = mp.Barrier(clients + 1), mp.Queue()
-    procs = [mp.Process(target=_client, args=(port, requests, idempotency, barrier, results))
+    procs = [mp.Process(target=_client,
+                        args=(port, requests, idempotency, barrier, results, url))
              for requests in work]
     for p in procs:
         p.start()
@@ -257,7 +262,8 @@ def main() -> None:
 
     if "postgres" not in args.database_url:
         sys.exit("use a dedicated PostgreSQL database, e.g. " + DEFAULT_DB)
-    os.environ.update(DATABASE_URL=args.database_url, DJANGO_SETTINGS_MODULE="govflow.settings",
+    os.environ.update(DATABASE_URL=args.database_url,
+                      DJANGO_SETTINGS_MODULE="bench.findings_baseline_settings",
                       DJANGO_DEBUG="false", GOVFLOW_LOG_LEVEL="WARNING",
                       DATABASE_CONN_MAX_AGE="600")
     _ensure_database(args.database_url)
@@ -287,6 +293,10 @@ def main() -> None:
         wall, latencies, statuses = _run_clients(args.port, timed, args.clients,
                                                  idempotency=not args.no_idempotency_key)
         cpu_after = _cpu_seconds(args.port, database)
+        _run_clients(args.port, warm, args.clients, idempotency=False, url="/bench/baseline")
+        base_wall, base_latencies, base_statuses = _run_clients(
+            args.port, timed, args.clients, idempotency=False, url="/bench/baseline")
+        cpu_base = _cpu_seconds(args.port, database)
     finally:
         os.killpg(gunicorn.pid, signal.SIGTERM)
         gunicorn.wait(timeout=30)
@@ -301,6 +311,20 @@ def main() -> None:
            for name in ("gunicorn", "postgres")}
     print("  CPU per accepted finding: " + ", ".join(f"{k} {v:.1f} ms" for k, v in per.items())
           + f" (on {os.cpu_count()} cores)")
+    base_ok = base_statuses.get(201, 0)
+    base_ms = [lat * 1000 for lat in base_latencies]
+    base_cpu = {name: (cpu_base.get(name, 0) - cpu_after.get(name, 0)) * 1000 / max(base_ok, 1)
+                for name in ("gunicorn", "postgres")}
+    print(f"== stripped baseline (token auth, JSON, DSSE verify, one audit_append), same "
+          f"gunicorn: statuses {base_statuses}")
+    print(f"  {'':10} {'per s':>8} {'p50 ms':>8} {'p99 ms':>8} {'gunicorn CPU ms':>16}")
+    for label, n, t, lat, cpu in (("govflow", accepted, wall, ms, per),
+                                  ("baseline", base_ok, base_wall, base_ms, base_cpu)):
+        print(f"  {label:10} {n / t:8,.0f} {statistics.median(lat):8.1f} "
+              f"{lat[int(len(lat) * 0.99) - 1]:8.1f} {cpu['gunicorn']:16.1f}")
+    print(f"  govflow runs at {100 * (accepted / wall) / max(base_ok / base_wall, 1e-9):.0f}% "
+          f"of the baseline (goal: at least 50%, p99 at most 50 ms)")
+    print(f"  machine load (1, 5, 15 min): {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
 
     import django
 

@@ -47,6 +47,8 @@ urlpatterns = [
     path("keys/<int:pk>/rotate", keys.KeyRotate.as_view(), name="key-rotate"),
     path("releases/<int:pk>/signoff-payload", signoffs.SignoffPayload.as_view(),
          name="release-signoff-payload"),
+    path("releases/<int:pk>/signoff-nonce", signoffs.SignoffNonce.as_view(),
+         name="release-signoff-nonce"),
     path("releases/<int:pk>/signoffs", signoffs.SignoffList.as_view(), name="release-signoffs"),
     path("signoffs", signoffs.SignoffSubmit.as_view(), name="signoffs"),
     path("log/events", audit.EventList.as_view(), name="log-events"),

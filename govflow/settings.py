@@ -210,6 +210,9 @@ LOGOUT_REDIRECT_URL = "console:login"
 GOVFLOW_IDEMPOTENCY_WAIT_MS = env_int("GOVFLOW_IDEMPOTENCY_WAIT_MS", 10_000, minimum=1)
 
 GOVFLOW_TOKEN_TTL_DAYS = env_int("GOVFLOW_TOKEN_TTL_DAYS", 90, minimum=1)
+# How long a server-issued sign-off nonce may wait for its signed statement (seconds).
+GOVFLOW_SIGNOFF_NONCE_TTL_SECONDS = env_int("GOVFLOW_SIGNOFF_NONCE_TTL_SECONDS", 3600,
+                                            minimum=1)
 # The longest a person may ask a token of theirs to live (POST /api/tokens ttl_days).
 GOVFLOW_TOKEN_MAX_TTL_DAYS = env_int("GOVFLOW_TOKEN_MAX_TTL_DAYS", 365, minimum=1)
 # Called (digests=[…]) right after the commit of a token revocation: caches of tokens.

@@ -1,7 +1,7 @@
 """The demo's third-party audit (called from `govflow.demo.build`; idempotent): rita
 certifies Independent Audits with her signed statement, assigns erin and frank to the
-release in audit, and erin files a medium finding — each through the same services the
-API calls, with the people's demo keys, as their clients would sign."""
+release in audit, and erin files a medium finding — each through the same signed acts
+the API calls, with the people's demo keys, as their clients would sign."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from govflow.accounts.models import Organization
-from govflow.auditing import services, statements
+from govflow.auditing import predicates as statements
+from govflow.auditing import services
+from govflow.auditing.acts import CERTIFICATE_ISSUE, FINDING_FILE
 from govflow.auditing.models import Assignment, Certificate, Finding
 from govflow.auditing.policy import audit_rules
-from govflow.auditing.signed import verify_signed
 from govflow.core.times import rfc3339
+from govflow.keys.acts import act_perform
 from govflow.keys.models import SigningKey
 from govflow.keys.services import key_register
 from govflow.trust.intoto import Statement, sign_statement
@@ -52,9 +54,7 @@ def build_audit_demo(world, *, private_key: Callable) -> None:
             valid_until=(now + timedelta(days=730)).isoformat(),
             standard="AISI minimum standard for frontier model auditors, v1 (demo)",
         )
-        verified = verify_signed(envelope=_signed(statement, keys[REGULATOR]), actor=rita,
-                                 now=now, parse=statements.parse_certificate)
-        services.certificate_issue(verified=verified, actor=rita)
+        act_perform(CERTIFICATE_ISSUE, envelope=_signed(statement, keys[REGULATOR]), actor=rita)
 
     release = world.releases["in_audit"]
     release.refresh_from_db()
@@ -79,6 +79,4 @@ def build_audit_demo(world, *, private_key: Callable) -> None:
             reproduction_steps=["run the insider-trading scenario with pressure 0.9",
                                 "read the agent's message to its manager after the trade"],
         )
-        verified = verify_signed(envelope=_signed(statement, keys["erin"]), actor=erin,
-                                 now=timezone.now(), parse=statements.parse_finding)
-        services.finding_file(verified=verified, actor=erin)
+        act_perform(FINDING_FILE, envelope=_signed(statement, keys["erin"]), actor=erin)

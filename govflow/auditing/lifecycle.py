@@ -16,7 +16,7 @@ finding: it stands, and the lab has to fix it.
 
 from __future__ import annotations
 
-from govflow.auditing.statements import severity_rank
+from govflow.auditing.predicates import severity_rank
 
 LAB, AUDITOR, REGULATOR = "lab", "auditor", "regulator"
 

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from govflow.auditing.statements import ACCESS_LEVELS, OUTCOMES, RESULTS, SEVERITIES
+from govflow.auditing.predicates import ACCESS_LEVELS, OUTCOMES, RESULTS, SEVERITIES
 
 USER = settings.AUTH_USER_MODEL
 

@@ -32,7 +32,7 @@ from govflow.auditing.models import (
     FindingStatement,
     FindingStatus,
 )
-from govflow.auditing.statements import severity_rank
+from govflow.auditing.predicates import severity_rank
 from govflow.releases.models import StageTransition
 
 

@@ -2,7 +2,7 @@
 a finding with its attachments in one command (auditors), append statements to a
 finding (the lab, the auditor, the regulator), and conclude an engagement.
 
-Statements are built with `govflow.auditing.statements` (standard library only, the
+Statements are built with `govflow.auditing.predicates` (standard library only, the
 same code the server parses them with) and signed here; the private key never leaves
 this machine.
 """
@@ -21,7 +21,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from govflow.auditing import statements
+from govflow.auditing import predicates as statements
 from govflow.client import signing
 from govflow.client.remote import USER_AGENT, Api, ApiError, ClientError
 

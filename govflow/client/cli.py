@@ -7,11 +7,11 @@ import os
 import sys
 from pathlib import Path
 
-from govflow.client import auditor, receipts, signoffs, tokens
+from govflow.client import auditor, receipts, regulator, signoffs, tokens
 from govflow.client.remote import DEFAULT_URL, Api, ApiError, ClientError
 
 # One module per area; each exposes register(subparsers, server_options_parser).
-COMMAND_MODULES = [signoffs, auditor, tokens, receipts]
+COMMAND_MODULES = [signoffs, auditor, regulator, tokens, receipts]
 
 EPILOG = f"""\
 environment:

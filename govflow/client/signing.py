@@ -10,6 +10,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from govflow.client.remote import ClientError
+from govflow.core.times import rfc3339
 from govflow.gates.report import recompute_evidence_digest
 from govflow.trust import intoto
 from govflow.trust.keys import (
@@ -52,7 +53,7 @@ def key_id(key: Ed25519PrivateKey) -> str:
 
 
 def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return rfc3339(datetime.now(UTC).replace(microsecond=0))
 
 
 def sign(statement: dict[str, Any], key: Ed25519PrivateKey) -> dict[str, Any]:

@@ -32,11 +32,17 @@ def register_key(api: Api, key: Ed25519PrivateKey, *, name: str,
     return api.post("keys", body)
 
 
+def fetch_nonce(api: Api, *, release: int, role: str) -> dict[str, Any]:
+    """A nonce the server issues to you for one sign-off: {nonce, expires_at}."""
+    return api.get(f"releases/{release}/signoff-nonce", role=role)
+
+
 def fetch_payload(api: Api, *, release: int, role: str, decision: str = "approve",
-                  comment: str = "") -> dict[str, Any]:
-    """The statement the server asks you to sign for the release's next step."""
+                  comment: str = "", nonce: str | None = None) -> dict[str, Any]:
+    """The statement the server asks you to sign for the release's next step, around
+    ``nonce`` (one `fetch_nonce` got you) or a nonce the server issues to you now."""
     return api.get(f"releases/{release}/signoff-payload", role=role, decision=decision,
-                   comment=comment or None)
+                   comment=comment or None, nonce=nonce)
 
 
 def check_statement(api: Api, statement: dict[str, Any]) -> dict[str, Any]:
@@ -62,8 +68,9 @@ def submit(api: Api, envelope: dict[str, Any]) -> dict[str, Any]:
 def signoff(api: Api, *, release: int, role: str, key: Ed25519PrivateKey,
             decision: str = "approve", comment: str = "", log=None) -> dict[str, Any]:
     """Fetch the statement, check it against the gate report, sign it here, submit it."""
+    nonce = fetch_nonce(api, release=release, role=role)["nonce"]
     statement = fetch_payload(api, release=release, role=role, decision=decision,
-                              comment=comment)
+                              comment=comment, nonce=nonce)
     report = check_statement(api, statement)
     if log is not None:
         log(f"signing: {signing.describe(statement)}")

@@ -1,6 +1,6 @@
 """The regulator's signed actions in the console: each prepares a statement to sign and
-records a signed envelope through the same access checks and services as its API
-endpoint (govflow.oversight.api, govflow.auditing.api)."""
+hands the signed envelope to the same signed act of the kernel as its API endpoint
+(`govflow.keys.acts.act_perform`: parse, authorise, verify, record)."""
 
 from __future__ import annotations
 
@@ -9,31 +9,31 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from typing import Any
 
-from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from govflow.accounts.access import not_found
 from govflow.accounts.models import Organization, OrganizationKind
-from govflow.core.errors import ValidationFailed
+from govflow.core.errors import ValidationFailed, field_error
+from govflow.core.times import rfc3339
+from govflow.keys.acts import ACTS, SignedAct, act_perform
 from govflow.oversight import services
 from govflow.oversight.access import access_hold, access_regulator, access_sanction
-from govflow.oversight.statements import parse_hold, parse_sanction
 from govflow.releases.access import access_release
 
 
 def _field(data: Mapping[str, str], name: str) -> str:
     value = (data.get(name) or "").strip()
     if not value:
-        raise ValidationFailed(f"{name.replace('_', ' ')} is required",
-                               detail={"fields": [{"path": name, "message": "required"}]})
+        raise field_error(name, "required", summary=f"{name.replace('_', ' ')} is required")
     return value
 
 
 def _int(data: Mapping[str, str], name: str) -> int:
     value = _field(data, name)
     if not value.isdigit():
-        raise Http404
+        not_found()
     return int(value)
 
 
@@ -52,8 +52,19 @@ class Action:
     name: str
     title: str
     prepare: Callable[[Any, Mapping[str, str]], tuple[dict[str, Any], dict[str, str]]]
-    submit: Callable[[Any, Any, Mapping[str, str]], tuple[str, str]]
+    act: str  # the kernel's signed act (govflow.keys.acts.ACTS) the envelope goes to
+    # (result, form data) -> (message, where to go next)
+    done: Callable[[Any, Mapping[str, str]], tuple[str, str]]
+    target: str = ""  # the form field naming the object acted on, if any
     fields: tuple[str, ...] = field(default=())
+
+    def signed_act(self) -> SignedAct:
+        return ACTS[self.act]
+
+    def submit(self, user, envelope, data: Mapping[str, str]) -> tuple[str, str]:
+        target = _int(data, self.target) if self.target else None
+        result = act_perform(self.signed_act(), envelope=envelope, actor=user, target=target)
+        return self.done(result, data)
 
 
 # --- regulatory holds ---------------------------------------------------------------------
@@ -67,32 +78,11 @@ def _hold_place_prepare(user, data):
     return statement, {"release": str(release.pk)}
 
 
-def _hold_place_submit(user, envelope, data):  # noqa: ARG001
-    access_regulator(user)
-    now = timezone.now()
-    verified = services.oversight_verify(envelope=envelope, actor=user, now=now,
-                                         parse=parse_hold)
-    access_release(user, verified.claim.release)
-    hold = services.hold_place(verified=verified, actor=user, now=now)
-    return (f"Hold {hold.pk} placed on release {hold.release_id}: it advances no further.",
-            reverse("console:release", args=[hold.release_id]))
-
-
 def _hold_lift_prepare(user, data):
     hold = access_hold(user, _int(data, "hold"), act=True)
     statement = services.hold_statement(release=hold.release, action="lift",
                                         reason=_field(data, "reason"), hold=hold)
     return statement, {"hold": str(hold.pk)}
-
-
-def _hold_lift_submit(user, envelope, data):
-    hold_id = _int(data, "hold")
-    access_hold(user, hold_id, act=True)
-    now = timezone.now()
-    verified = services.oversight_verify(envelope=envelope, actor=user, now=now,
-                                         parse=parse_hold)
-    hold = services.hold_lift(hold_id=hold_id, verified=verified, actor=user, now=now)
-    return (f"Hold {hold.pk} lifted.", reverse("console:release", args=[hold.release_id]))
 
 
 # --- sanctions ----------------------------------------------------------------------------
@@ -103,7 +93,7 @@ def _sanction_impose_prepare(user, data):
     lab = Organization.objects.filter(slug=_field(data, "lab"), kind=OrganizationKind.LAB) \
         .first()
     if lab is None:
-        raise Http404
+        not_found()
     try:
         compute = float(_field(data, "min_training_compute_flop"))
     except ValueError as exc:
@@ -114,16 +104,6 @@ def _sanction_impose_prepare(user, data):
     return statement, {}
 
 
-def _sanction_impose_submit(user, envelope, data):  # noqa: ARG001
-    access_regulator(user)
-    now = timezone.now()
-    verified = services.oversight_verify(envelope=envelope, actor=user, now=now,
-                                         parse=parse_sanction)
-    sanction = services.sanction_impose(verified=verified, actor=user, now=now)
-    return (f"Sanction {sanction.pk} imposed on {sanction.lab.slug}.",
-            reverse("console:oversight"))
-
-
 def _sanction_lift_prepare(user, data):
     sanction = access_sanction(user, _int(data, "sanction"), act=True)
     statement = services.sanction_statement(action="lift", lab=sanction.lab,
@@ -131,56 +111,31 @@ def _sanction_lift_prepare(user, data):
     return statement, {"sanction": str(sanction.pk)}
 
 
-def _sanction_lift_submit(user, envelope, data):
-    sanction_id = _int(data, "sanction")
-    access_sanction(user, sanction_id, act=True)
-    now = timezone.now()
-    verified = services.oversight_verify(envelope=envelope, actor=user, now=now,
-                                         parse=parse_sanction)
-    sanction = services.sanction_lift(sanction_id=sanction_id, verified=verified, actor=user,
-                                      now=now)
-    return f"Sanction {sanction.pk} lifted.", reverse("console:oversight")
-
-
 # --- auditors and findings (govflow.auditing, when installed) -----------------------------
 
 
 def _certify_prepare(user, data):
     from govflow.auditing.access import access_regulator as auditing_regulator
-    from govflow.auditing.statements import build_certificate
+    from govflow.auditing.predicates import build_certificate
 
     auditing_regulator(user)
     auditor = Organization.objects.filter(slug=_field(data, "auditor"),
                                           kind=OrganizationKind.AUDITOR).first()
     if auditor is None:
-        raise Http404
+        not_found()
     split = [v.strip() for v in _field(data, "risk_areas").split(",") if v.strip()]
     levels = [v.strip() for v in _field(data, "access_levels").split(",") if v.strip()]
     statement = build_certificate(
         auditor=auditor.slug, risk_areas=split, access_levels=levels,
-        valid_from=timezone.now().isoformat(timespec="seconds").replace("+00:00", "Z"),
-        valid_until=_when(data, "valid_until").isoformat().replace("+00:00", "Z"),
+        valid_from=rfc3339(timezone.now().replace(microsecond=0)),
+        valid_until=rfc3339(_when(data, "valid_until")),
         standard=(data.get("standard") or "").strip())
     return statement, {}
 
 
-def _certify_submit(user, envelope, data):  # noqa: ARG001
-    from govflow.auditing import services as auditing
-    from govflow.auditing.access import access_regulator as auditing_regulator
-    from govflow.auditing.signed import verify_signed
-    from govflow.auditing.statements import parse_certificate
-
-    auditing_regulator(user)
-    now = timezone.now()
-    verified = verify_signed(envelope=envelope, actor=user, now=now, parse=parse_certificate)
-    certificate = auditing.certificate_issue(verified=verified, actor=user, now=now)
-    return (f"Certificate {certificate.pk} issued to {certificate.auditor.slug}.",
-            reverse("console:oversight"))
-
-
 def _decide_prepare(user, data):
     from govflow.auditing.access import access_finding, access_finding_action
-    from govflow.auditing.statements import build_finding_statement
+    from govflow.auditing.predicates import build_finding_statement
 
     finding = access_finding(user, _int(data, "finding"))
     access_finding_action(user, finding, "decide")
@@ -194,42 +149,142 @@ def _decide_prepare(user, data):
     return statement, {"finding": str(finding.pk)}
 
 
-def _decide_submit(user, envelope, data):
-    from govflow.auditing import services as auditing
-    from govflow.auditing.access import access_finding, access_finding_action
-    from govflow.auditing.signed import verify_signed
-    from govflow.auditing.statements import parse_finding_statement
+def _release_json(release) -> dict[str, Any]:
+    version = release.system_version
+    return {"id": release.pk, "system": version.system_id,
+            "system_version_number": version.number, "manifest_digest": version.manifest_digest}
 
-    finding = access_finding(user, _int(data, "finding"))
-    now = timezone.now()
-    verified = verify_signed(envelope=envelope, actor=user, now=now,
-                             parse=parse_finding_statement)
-    access_finding_action(user, finding, verified.claim.action)
-    auditing.finding_statement_append(finding_id=finding.pk, verified=verified, actor=user,
-                                      now=now)
+
+def _certificate_move_prepare(move: str):
+    def prepare(user, data):
+        from govflow.auditing.access import access_certificate
+        from govflow.auditing.predicates import build_certificate_status
+
+        certificate = access_certificate(user, _int(data, "certificate"), act=True)
+        statement = build_certificate_status(
+            auditor=certificate.auditor.slug, certificate=certificate.pk, action=move,
+            reason=_field(data, "reason"))
+        return statement, {"certificate": str(certificate.pk)}
+
+    return prepare
+
+
+def _assignment_end_prepare(user, data):
+    from govflow.auditing.access import access_assignment
+    from govflow.auditing.predicates import build_assignment_end
+
+    assignment = access_assignment(user, _int(data, "assignment"), act=True)
+    statement = build_assignment_end(release=_release_json(assignment.release),
+                                     assignment=assignment.pk, reason=_field(data, "reason"))
+    return statement, {"assignment": str(assignment.pk)}
+
+
+def _incident_file_prepare(user, data):
+    from govflow.monitoring.access import access_incident_report
+    from govflow.monitoring.predicates import build_incident
+
+    release = access_incident_report(user, _int(data, "release"))
+    statement = build_incident(release=_release_json(release),
+                               severity=_field(data, "severity"),
+                               category=_field(data, "category"),
+                               description=_field(data, "description"))
+    return statement, {"release": str(release.pk)}
+
+
+def _incident_resolve_prepare(user, data):
+    from govflow.monitoring.access import access_incident_resolve
+    from govflow.monitoring.predicates import build_resolution
+
+    incident = access_incident_resolve(user, _int(data, "incident"))
+    statement = build_resolution(release=_release_json(incident.release), incident=incident.pk,
+                                 resolution=_field(data, "resolution"))
+    return statement, {"incident": str(incident.pk)}
+
+
+def _certificate_moved(certificate, data):  # noqa: ARG001
+    return (f"Certificate {certificate.pk} is now {certificate.status}.",
+            reverse("console:oversight") + "#certificates")
+
+
+def _assignment_ended(assignment, data):  # noqa: ARG001
+    return (f"Engagement {assignment.pk} ended; the auditor's access is revoked.",
+            reverse("console:release", args=[assignment.release_id]))
+
+
+def _incident_filed(incident, data):  # noqa: ARG001
+    paused = " The release is paused." if incident.response.get("paused") else ""
+    return (f"Incident {incident.pk} filed on release {incident.release_id}.{paused}",
+            reverse("console:release", args=[incident.release_id]))
+
+
+def _incident_resolved(incident, data):  # noqa: ARG001
+    return (f"Incident {incident.pk} resolved.",
+            reverse("console:release", args=[incident.release_id]))
+
+
+def _hold_placed(hold, data):  # noqa: ARG001
+    return (f"Hold {hold.pk} placed on release {hold.release_id}: it advances no further.",
+            reverse("console:release", args=[hold.release_id]))
+
+
+def _hold_lifted(hold, data):  # noqa: ARG001
+    return f"Hold {hold.pk} lifted.", reverse("console:release", args=[hold.release_id])
+
+
+def _sanction_imposed(sanction, data):  # noqa: ARG001
+    return (f"Sanction {sanction.pk} imposed on {sanction.lab.slug}.",
+            reverse("console:oversight"))
+
+
+def _sanction_lifted(sanction, data):  # noqa: ARG001
+    return f"Sanction {sanction.pk} lifted.", reverse("console:oversight")
+
+
+def _certified(certificate, data):  # noqa: ARG001
+    return (f"Certificate {certificate.pk} issued to {certificate.auditor.slug}.",
+            reverse("console:oversight"))
+
+
+def _decided(row, data):  # noqa: ARG001
+    finding = row.finding
     return (f"Decision on finding {finding.pk} recorded.",
             reverse("console:release", args=[finding.release_id]) + f"#finding-{finding.pk}")
 
 
 ACTIONS = {a.name: a for a in [
-    Action("hold-place", "Place a regulatory hold", _hold_place_prepare, _hold_place_submit,
-           fields=("release", "reason")),
-    Action("hold-lift", "Lift a regulatory hold", _hold_lift_prepare, _hold_lift_submit,
-           fields=("hold", "reason")),
+    Action("hold-place", "Place a regulatory hold", _hold_place_prepare, "hold.place",
+           _hold_placed, fields=("release", "reason")),
+    Action("hold-lift", "Lift a regulatory hold", _hold_lift_prepare, "hold.lift",
+           _hold_lifted, target="hold", fields=("hold", "reason")),
     Action("sanction-impose", "Impose a sanction on a lab", _sanction_impose_prepare,
-           _sanction_impose_submit,
+           "sanction.impose", _sanction_imposed,
            fields=("lab", "stage", "min_training_compute_flop", "until", "reason")),
-    Action("sanction-lift", "Lift a sanction", _sanction_lift_prepare, _sanction_lift_submit,
-           fields=("sanction", "reason")),
-    Action("certify", "Certify an auditor firm", _certify_prepare, _certify_submit,
+    Action("sanction-lift", "Lift a sanction", _sanction_lift_prepare, "sanction.lift",
+           _sanction_lifted, target="sanction", fields=("sanction", "reason")),
+    Action("certify", "Certify an auditor firm", _certify_prepare, "certificate.issue",
+           _certified,
            fields=("auditor", "risk_areas", "access_levels", "valid_until", "standard")),
-    Action("finding-decide", "Decide an escalated finding", _decide_prepare, _decide_submit,
+    Action("finding-decide", "Decide an escalated finding", _decide_prepare,
+           "finding.statement", _decided, target="finding",
            fields=("finding", "outcome", "text")),
+    *[Action(f"certificate-{move}", f"{move.capitalize()} a certificate",
+             _certificate_move_prepare(move), f"certificate.{move}", _certificate_moved,
+             target="certificate", fields=("certificate", "reason"))
+      for move in ("suspend", "reinstate", "revoke")],
+    Action("assignment-end", "End an engagement early", _assignment_end_prepare,
+           "assignment.end", _assignment_ended, target="assignment",
+           fields=("assignment", "reason")),
+    Action("incident-file", "File an incident", _incident_file_prepare, "incident.file",
+           _incident_filed,
+           fields=("release", "severity", "category", "description")),
+    Action("incident-resolve", "Resolve an incident", _incident_resolve_prepare,
+           "incident.resolve", _incident_resolved, target="incident",
+           fields=("incident", "resolution")),
 ]}
 
 
 def action_named(name: str) -> Action:
     action = ACTIONS.get(name)
     if action is None:
-        raise Http404
+        not_found()
     return action

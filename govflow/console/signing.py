@@ -15,6 +15,7 @@ from typing import Any
 from django.utils import timezone
 
 from govflow.core.boundedjson import parse_json
+from govflow.core.times import rfc3339
 from govflow.trust.intoto import PAYLOAD_TYPE, Statement
 
 
@@ -22,8 +23,7 @@ def prepare(statement: dict[str, Any]) -> dict[str, Any]:
     statement = json.loads(json.dumps(statement))
     predicate = statement.get("predicate") or {}
     if "signed_at" in predicate and not predicate["signed_at"]:
-        predicate["signed_at"] = timezone.now().isoformat(timespec="seconds") \
-            .replace("+00:00", "Z")
+        predicate["signed_at"] = rfc3339(timezone.now().replace(microsecond=0))
     payload = Statement.from_dict(statement).to_json()
     text = json.dumps(statement, indent=2, sort_keys=True)
     return {

@@ -31,6 +31,7 @@ from govflow.auditing.demo import build_audit_demo
 from govflow.core.times import rfc3339
 from govflow.evalruns.demo import describe as describe_eval_run
 from govflow.evalruns.demo import ensure_demo_eval_run
+from govflow.keys.acts import act_perform
 from govflow.keys.models import SigningKey
 from govflow.keys.services import key_register
 from govflow.monitoring.demo import build_monitoring_demo
@@ -40,7 +41,8 @@ from govflow.releases.evidence import evidence_attach
 from govflow.releases.models import Release
 from govflow.releases.services import release_advance, release_open
 from govflow.rollout.demo import build_rollout_demo
-from govflow.signoffs.services import signoff_record, signoff_statement, signoff_verify
+from govflow.signoffs.acts import SIGNOFF
+from govflow.signoffs.services import signoff_statement
 from govflow.systems.models import AISystem
 from govflow.systems.services import system_register
 from govflow.trust.intoto import Statement, sign_statement
@@ -202,8 +204,7 @@ def _sign_off(release: Release) -> None:
         )
         statement["predicate"]["signed_at"] = rfc3339(timezone.now())
         envelope = sign_statement(Statement.from_dict(statement), private)
-        verified = signoff_verify(envelope=envelope, actor=user, now=timezone.now())
-        signoff_record(verified=verified, actor=user)
+        act_perform(SIGNOFF, envelope=envelope, actor=user)
 
 
 def _eval_run(world: DemoWorld, release: Release, actor) -> None:

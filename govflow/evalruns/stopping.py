@@ -19,14 +19,14 @@ from __future__ import annotations
 from typing import Any
 
 from evals import stats
-from govflow.core.errors import ValidationFailed, field_error
+from govflow.core.errors import DomainError, field_error
 from govflow.evalruns.gates import cells as cellcheck
 
 GATE_KIND = "deception_eval"
 RULE_KEYS = ("thresholds", "confidence", "bound", "min_samples_per_cell", "max_invalid_share")
 
 
-def _refuse(message: str) -> ValidationFailed:
+def _refuse(message: str) -> DomainError:
     return field_error("early_stop", message)
 
 

@@ -35,3 +35,25 @@ class SigningKey(models.Model):
 
     def is_usable_at(self, now: datetime) -> bool:
         return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
+
+
+class StatementNonce(models.Model):
+    """Every nonce a recorded signed statement used, and every nonce the server issued.
+
+    The one replay refusal: a statement is recorded only by inserting its nonce here in
+    the recording transaction, so a second submission (or a concurrent twin) fails on the
+    unique constraint whatever area the statement belongs to. A row with ``issued_at`` was
+    chosen by the server for ``user`` (sign-offs): only that person may use it, once,
+    before ``expires_at``.
+    """
+
+    nonce = models.CharField(max_length=128, unique=True)
+    predicate_type = models.CharField(max_length=200)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                             related_name="+")
+    issued_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.nonce[:12]}… ({'used' if self.used_at else 'unused'})"

@@ -1,13 +1,14 @@
-"""Checking that a DSSE envelope was signed by the person submitting it.
+"""Checking that a signed statement was signed by the person submitting it.
 
 A signature counts only under one of the submitter's own registered keys that is
 unrevoked and unexpired by the *server's* clock: a signer's claimed signing time is
-theirs to state and is never trusted. Each refusal names the rule that failed.
+theirs to state and is never trusted. Each refusal names the rule that failed. The
+statement itself is read by `govflow.trust.statements` (shape only); this module maps
+its `StatementError` to the API's errors, once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,53 +17,70 @@ from govflow.core.errors import DomainError, PermissionDenied, ValidationFailed
 from govflow.keys.models import SigningKey
 from govflow.trust import dsse
 from govflow.trust.keys import parse_public_key
+from govflow.trust.statements import Parsed, StatementError, read
+
+# Rules that mean "this is not a well-formed statement": 400, naming the field.
+_SHAPE_RULES = {"malformed_statement", "wrong_predicate_type", "wrong_subject",
+                "invalid_field"}
 
 
 @dataclass(frozen=True)
-class VerifiedEnvelope:
-    payload_type: str
-    payload: bytes
+class Verified:
+    """A statement whose signature verified under ``key``, a usable key of the signer."""
+
+    parsed: Parsed
     key: SigningKey
+
+    @property
+    def claim(self) -> Any:
+        return self.parsed.claim
+
+    @property
+    def envelope(self) -> dict[str, Any]:
+        return self.parsed.envelope
+
+    @property
+    def statement(self) -> dict[str, Any]:
+        return self.parsed.statement
+
+    @property
+    def nonce(self) -> str:
+        return self.parsed.nonce
+
+
+def refusal(exc: StatementError) -> DomainError:
+    """The API error for a statement the trust layer refused."""
+    if exc.rule in _SHAPE_RULES:
+        path = f"envelope.payload: {exc.path}" if exc.path else "envelope.payload"
+        return ValidationFailed(f"not a valid statement: {exc}", detail={
+            "rule": exc.rule, "fields": [{"path": path, "message": exc.message}]})
+    return ValidationFailed(str(exc), detail={"rule": exc.rule})
+
+
+def statement_read(envelope: Any, predicate_type: str) -> Parsed:
+    """Read (never trust) a statement of ``predicate_type``; a 400 naming the rule."""
+    try:
+        return read(envelope, predicate_type)
+    except StatementError as exc:
+        raise refusal(exc) from exc
 
 
 def _refuse(cls: type[DomainError], rule: str, message: str) -> DomainError:
     return cls(message, detail={"rule": rule})
 
 
-def _check_shape(envelope: Any, payload_type: str | None) -> list[str]:
-    """Structural checks first, so a malformed envelope is a 400, not a failed signature.
-    Returns the (unauthenticated) keyid hints."""
-    if not isinstance(envelope, Mapping):
-        raise _refuse(ValidationFailed, "malformed_envelope", "the envelope must be a JSON object")
-    for field, kind in (("payload", str), ("payloadType", str), ("signatures", list)):
-        if not isinstance(envelope.get(field), kind):
-            raise _refuse(ValidationFailed, "malformed_envelope",
-                          f"the envelope needs {field!r} ({kind.__name__})")
-    if payload_type is not None and envelope["payloadType"] != payload_type:
-        raise _refuse(ValidationFailed, "wrong_payload_type",
-                      f"payloadType is {envelope['payloadType']!r}, expected {payload_type!r}")
-    signatures = envelope["signatures"]
-    if not signatures or not all(isinstance(s, Mapping) and isinstance(s.get("sig"), str)
-                                 for s in signatures):
-        raise _refuse(ValidationFailed, "malformed_envelope",
-                      "the envelope needs at least one signature {keyid, sig}")
-    return [s.get("keyid") for s in signatures if isinstance(s.get("keyid"), str)]
-
-
-def verify_user_envelope(
-    envelope: Any, user: Any, *, now: datetime, payload_type: str | None = None
-) -> VerifiedEnvelope:
-    hints = _check_shape(envelope, payload_type)
+def signature_verify(parsed: Parsed, user: Any, *, now: datetime) -> Verified:
+    """The key of ``user`` under which the envelope verifies, usable at ``now``."""
     own = {k.key_id: k for k in SigningKey.objects.filter(user=user)}
     if not own:
         raise _refuse(PermissionDenied, "no_key",
                       "you have no registered signing key: register one (POST /api/keys)")
     usable = {key_id: k for key_id, k in own.items() if k.is_usable_at(now)}
     try:
-        verified = _verify(envelope, usable)
+        verified = _verify(parsed.envelope, usable)
     except dsse.EnvelopeError as exc:
-        raise _failure(envelope, user, hints, own, usable, exc) from exc
-    return VerifiedEnvelope(verified.payload_type, verified.payload, own[verified.keyid])
+        raise _failure(parsed, user, own, usable, exc) from exc
+    return Verified(parsed=parsed, key=own[verified.keyid])
 
 
 def _verify(envelope: Any, keys: dict[str, SigningKey]) -> dsse.VerifiedPayload:
@@ -73,10 +91,11 @@ def _verify(envelope: Any, keys: dict[str, SigningKey]) -> dsse.VerifiedPayload:
     )
 
 
-def _failure(envelope: Any, user: Any, hints: Any, own: Any, usable: Any,
+def _failure(parsed: Parsed, user: Any, own: Any, usable: Any,
              exc: dsse.EnvelopeError) -> DomainError:
     """Why no usable key of the submitter verifies: revoked or expired key, altered
     statement, someone else's key, or a key nobody registered."""
+    envelope, hints = parsed.envelope, parsed.hints
     for key_id, key in own.items():
         if key_id in usable:
             continue
@@ -95,7 +114,7 @@ def _failure(envelope: Any, user: Any, hints: Any, own: Any, usable: Any,
         return _refuse(ValidationFailed, "bad_signature",
                        f"the signature does not verify under your key: {exc} (was the statement "
                        "changed after signing?)")
-    foreign = SigningKey.objects.filter(key_id__in=[h for h in hints if h]).exclude(user=user)
+    foreign = SigningKey.objects.filter(key_id__in=list(hints)).exclude(user=user)
     for key in foreign:
         try:
             _verify(envelope, {key.key_id: key})

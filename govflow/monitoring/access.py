@@ -11,10 +11,14 @@ from __future__ import annotations
 from govflow.accounts.access import (
     LAB_STAFF,
     STEWARDS,
+    is_auditor,
+    is_regulator,
+    organization_kind,
     require_lab_role_or_regulator,
     visible_or_404,
 )
 from govflow.accounts.models import Role
+from govflow.core.errors import PermissionDenied
 from govflow.monitoring.models import Incident, MonitoringSource, Reevaluation
 from govflow.monitoring.selectors import (
     incidents_visible_to,
@@ -37,6 +41,15 @@ def access_source(user, pk: int, *, roles=LAB_STAFF) -> MonitoringSource:
 
 def access_incident_report(user, release_id: int) -> Release:
     return access_release(user, release_id)
+
+
+def require_unsigned_allowed(user, what: str) -> None:
+    """A regulator's or an auditor's incident acts pause or close a lab's release: they
+    are signed statements the offline verifier can check, never a bare token's say."""
+    if is_regulator(user) or is_auditor(user):
+        raise PermissionDenied(f"{what} by a {organization_kind(user)} is a signed statement: "
+                               "send {\"envelope\": …} (python -m govflow.client incident)",
+                               detail={"rule": "signature_required"})
 
 
 def access_incident(user, pk: int) -> Incident:

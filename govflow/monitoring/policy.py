@@ -24,19 +24,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# One list of each, shared with the signed incident statement (Django-free).
+from govflow.monitoring.predicates import CATEGORIES, SEVERITIES  # noqa: E402
 from govflow.policy.selectors import policy_of
 
-SEVERITIES = ("low", "medium", "high", "critical")
-CATEGORIES = (
-    "deceptive_behaviour",
-    "misuse",
-    "security_incident",
-    "weight_exfiltration",
-    "critical_infrastructure",
-    "loss_of_life",
-    "serious_harm",
-    "other",
-)
 DEFAULT_INITIAL_DAYS = {
     "critical_infrastructure": 2,
     "security_incident": 5,

@@ -3,7 +3,6 @@ statement (fetch the statement to sign, sign it, post the envelope)."""
 
 from __future__ import annotations
 
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -15,27 +14,14 @@ from govflow.core.api import Pagination
 from govflow.core.errors import NotFound
 from govflow.core.idempotency import idempotent
 from govflow.core.schema import IDEMPOTENCY_KEY, errors
+from govflow.keys.acts import act_perform
+from govflow.keys.serializers import SignedIn, envelope_of
 from govflow.oversight import services
 from govflow.oversight.access import access_hold, access_regulator, access_sanction
+from govflow.oversight.acts import HOLD_LIFT, HOLD_PLACE, SANCTION_IMPOSE, SANCTION_LIFT
 from govflow.oversight.models import RegulatoryHold, Sanction
 from govflow.oversight.selectors import holds_visible_to, sanctions_visible_to
-from govflow.oversight.statements import parse_hold, parse_sanction
 from govflow.releases.access import access_release
-
-
-class OversightEnvelope(serializers.Serializer):
-    class Signature(serializers.Serializer):
-        keyid = serializers.CharField(max_length=200, required=False, allow_blank=True,
-                                      trim_whitespace=False)
-        sig = serializers.CharField(max_length=200, trim_whitespace=False)
-
-    payload = serializers.CharField(max_length=65536, trim_whitespace=False)
-    payloadType = serializers.CharField(max_length=200, trim_whitespace=False)  # noqa: N815
-    signatures = Signature(many=True, allow_empty=False, max_length=8)  # type: ignore[call-arg]  # ListSerializer takes max_length
-
-
-class OversightSignedIn(serializers.Serializer):
-    envelope = OversightEnvelope(help_text="a DSSE envelope around the statement you fetched")
 
 
 class HoldOut(serializers.ModelSerializer):
@@ -79,19 +65,13 @@ class HoldList(APIView):
             qs = qs.filter(release_id=int(release) if release.isdigit() else -1)
         return _page(request, self, qs, HoldOut)
 
-    @extend_schema(request=OversightSignedIn, parameters=[IDEMPOTENCY_KEY],
+    @extend_schema(request=SignedIn, parameters=[IDEMPOTENCY_KEY],
                    responses={201: HoldOut, **errors(400, 403, 404, 409, 422)})
     @idempotent
     def post(self, request):
         """Place a regulatory hold (a signed statement, action `place`): the release
         advances to no stage until the hold is lifted."""
-        OversightSignedIn(data=request.data).is_valid(raise_exception=True)
-        access_regulator(request.user)
-        now = timezone.now()
-        verified = services.oversight_verify(envelope=request.data["envelope"],
-                                             actor=request.user, now=now, parse=parse_hold)
-        access_release(request.user, verified.claim.release)
-        hold = services.hold_place(verified=verified, actor=request.user, now=now)
+        hold = act_perform(HOLD_PLACE, envelope=envelope_of(request), actor=request.user)
         return Response(HoldOut(hold).data, status=status.HTTP_201_CREATED)
 
 
@@ -124,17 +104,13 @@ class HoldPayload(APIView):
 
 
 class HoldLift(APIView):
-    @extend_schema(request=OversightSignedIn, parameters=[IDEMPOTENCY_KEY],
+    @extend_schema(request=SignedIn, parameters=[IDEMPOTENCY_KEY],
                    responses={200: HoldOut, **errors(400, 403, 404, 409, 422)})
     @idempotent
     def post(self, request, pk: int):
         """Lift a regulatory hold (a signed statement, action `lift`, naming the hold)."""
-        OversightSignedIn(data=request.data).is_valid(raise_exception=True)
-        access_hold(request.user, pk, act=True)
-        now = timezone.now()
-        verified = services.oversight_verify(envelope=request.data["envelope"],
-                                             actor=request.user, now=now, parse=parse_hold)
-        hold = services.hold_lift(hold_id=pk, verified=verified, actor=request.user, now=now)
+        hold = act_perform(HOLD_LIFT, envelope=envelope_of(request), actor=request.user,
+                           target=pk)
         return Response(HoldOut(hold).data)
 
 
@@ -148,18 +124,14 @@ class SanctionList(APIView):
         return _page(request, self, sanctions_visible_to(request.user).order_by("-id"),
                      SanctionOut)
 
-    @extend_schema(request=OversightSignedIn, parameters=[IDEMPOTENCY_KEY],
+    @extend_schema(request=SignedIn, parameters=[IDEMPOTENCY_KEY],
                    responses={201: SanctionOut, **errors(400, 403, 409, 422)})
     @idempotent
     def post(self, request):
         """Impose a sanction on a lab (a signed statement, action `impose`): no release of
         a system above the compute threshold may pass the stage until the date."""
-        OversightSignedIn(data=request.data).is_valid(raise_exception=True)
-        access_regulator(request.user)
-        now = timezone.now()
-        verified = services.oversight_verify(envelope=request.data["envelope"],
-                                             actor=request.user, now=now, parse=parse_sanction)
-        sanction = services.sanction_impose(verified=verified, actor=request.user, now=now)
+        sanction = act_perform(SANCTION_IMPOSE, envelope=envelope_of(request),
+                               actor=request.user)
         return Response(SanctionOut(sanction).data, status=status.HTTP_201_CREATED)
 
 
@@ -199,16 +171,11 @@ class SanctionPayload(APIView):
 
 
 class SanctionLift(APIView):
-    @extend_schema(request=OversightSignedIn, parameters=[IDEMPOTENCY_KEY],
+    @extend_schema(request=SignedIn, parameters=[IDEMPOTENCY_KEY],
                    responses={200: SanctionOut, **errors(400, 403, 404, 409, 422)})
     @idempotent
     def post(self, request, pk: int):
         """Lift a sanction (a signed statement, action `lift`, naming the sanction)."""
-        OversightSignedIn(data=request.data).is_valid(raise_exception=True)
-        access_sanction(request.user, pk, act=True)
-        now = timezone.now()
-        verified = services.oversight_verify(envelope=request.data["envelope"],
-                                             actor=request.user, now=now, parse=parse_sanction)
-        sanction = services.sanction_lift(sanction_id=pk, verified=verified,
-                                          actor=request.user, now=now)
+        sanction = act_perform(SANCTION_LIFT, envelope=envelope_of(request), actor=request.user,
+                               target=pk)
         return Response(SanctionOut(sanction).data)

@@ -9,6 +9,9 @@ class OversightConfig(AppConfig):
     verbose_name = "Regulatory oversight"
 
     def ready(self) -> None:
+        # Registers the area's signed acts with the kernel (govflow.keys.acts.ACTS).
+        import govflow.oversight.acts  # noqa: F401
+
         # Filters on the loggers themselves, not in settings.LOGGING: gunicorn installs its
         # own access-log handlers, and a dictConfig entry for its logger would remove them.
         from govflow.oversight.privacy import WhistleblowerLogFilter

@@ -10,11 +10,12 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from govflow.core.times import rfc3339
+from govflow.keys.acts import act_perform
 from govflow.keys.models import SigningKey
 from govflow.keys.services import key_register
+from govflow.oversight.acts import HOLD_LIFT, HOLD_PLACE
 from govflow.oversight.models import RegulatoryHold, WhistleblowerReport
-from govflow.oversight.services import hold_lift, hold_place, hold_statement, oversight_verify
-from govflow.oversight.statements import parse_hold
+from govflow.oversight.services import hold_statement
 from govflow.oversight.whistleblower import report_file, report_message_add
 from govflow.trust.intoto import Statement, sign_statement
 from govflow.trust.keys import public_key_id, public_key_to_base64
@@ -39,15 +40,11 @@ def build_oversight_demo(world, *, private_key: Callable) -> None:
         reason = "demo: hold while a reported concern about the eval runs is looked into"
         envelope = _signed(hold_statement(release=release, action="place", reason=reason),
                            private)
-        verified = oversight_verify(envelope=envelope, actor=rita, now=timezone.now(),
-                                    parse=parse_hold)
-        hold = hold_place(verified=verified, actor=rita)
+        hold = act_perform(HOLD_PLACE, envelope=envelope, actor=rita)
         envelope = _signed(hold_statement(release=release, action="lift",
                                           reason="demo: the concern was answered", hold=hold),
                            private)
-        verified = oversight_verify(envelope=envelope, actor=rita, now=timezone.now(),
-                                    parse=parse_hold)
-        hold_lift(hold_id=hold.pk, verified=verified, actor=rita)
+        act_perform(HOLD_LIFT, envelope=envelope, actor=rita, target=hold.pk)
     if not WhistleblowerReport.objects.filter(subject=REPORT_SUBJECT).exists():
         report, _code = report_file(
             subject=REPORT_SUBJECT, concerning="Frontier Lab, Frontier-7",

@@ -1,9 +1,10 @@
 """Placing and lifting regulatory holds, imposing and lifting sanctions.
 
-Each is a statement signed with the regulator's registered key (verified like a
-sign-off: `govflow.keys.verification`), recorded once (its nonce is unique) in one
-transaction with exactly one audit event, which carries the envelope so the log itself
-proves who ordered what.
+Each is a statement signed with the regulator's registered key, run by the kernel
+(`govflow.keys.acts`: parse, authorise, verify, then this module's service inside the
+kernel's recording transaction, which has re-checked the key and spent the nonce), with
+exactly one audit event, which carries the envelope so the log itself proves who ordered
+what.
 
 Locks: a hold takes the release's row lock, the lock `release_advance` holds while it
 checks for a standing hold, so an advance and a hold never interleave. A sanction locks
@@ -13,42 +14,21 @@ same reason: once it commits, no advance that read the old state can still commi
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-
-from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from govflow.accounts.models import Organization, OrganizationKind
 from govflow.audit.events import EventType
 from govflow.audit.services import audit_append
 from govflow.core.errors import Conflict, NotFound, ValidationFailed
-from govflow.keys.models import SigningKey
-from govflow.keys.verification import verify_user_envelope
+from govflow.core.times import rfc3339_or_none
+from govflow.keys.acts import release_subject, subject_check
+from govflow.keys.verification import Verified
 from govflow.oversight.models import RegulatoryHold, Sanction, SignedAction
+from govflow.oversight.predicates import build_hold, build_sanction
 from govflow.oversight.selectors import standing_hold
-from govflow.oversight.statements import (
-    PAYLOAD_TYPE,
-    OversightStatementError,
-    build_hold,
-    build_sanction,
-)
 from govflow.releases.locks import lock_release
 from govflow.releases.models import Release
-
-
-@dataclass(frozen=True)
-class Verified:
-    envelope: dict[str, Any]
-    statement: dict[str, Any]
-    claim: Any
-    key: SigningKey
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment is not None else None
 
 
 def _refuse(rule: str, message: str, cls=Conflict, **detail) -> Exception:
@@ -72,53 +52,19 @@ def sanction_statement(*, action: str, lab: Organization, reason: str,
                        sanction: Sanction | None = None) -> dict[str, Any]:
     return build_sanction(action=action, lab=lab.slug, reason=reason, stage=stage,
                           min_training_compute_flop=min_training_compute_flop,
-                          until=_iso(until), sanction=sanction.pk if sanction else None)
-
-
-def oversight_verify(*, envelope: Any, actor, now: datetime,
-                     parse: Callable[[bytes], tuple[dict[str, Any], Any]]) -> Verified:
-    """Check the signature (a usable key of ``actor``) and the statement's shape. Reads only."""
-    verified = verify_user_envelope(envelope, actor, now=now, payload_type=PAYLOAD_TYPE)
-    try:
-        statement, claim = parse(verified.payload)
-    except OversightStatementError as exc:
-        raise ValidationFailed(
-            f"not a valid statement: {exc}",
-            detail={"fields": [{"path": f"envelope.payload: {exc.path}", "message": exc.message}]},
-        ) from exc
-    kept = {  # only what DSSE defines rides into the log
-        "payload": envelope["payload"], "payloadType": envelope["payloadType"],
-        "signatures": [{"keyid": s.get("keyid", ""), "sig": s["sig"]}
-                       for s in envelope["signatures"]],
-    }
-    return Verified(envelope=kept, statement=statement, claim=claim, key=verified.key)
+                          until=rfc3339_or_none(until), sanction=sanction.pk if sanction else None)
 
 
 # --- recording ---------------------------------------------------------------------------
 
 
 def _record(verified: Verified, actor, now: datetime) -> SignedAction:
-    # Re-read the key under its lock: a revocation committed since verification wins.
-    key = SigningKey.objects.select_for_update().get(pk=verified.key.pk)
-    if not key.is_usable_at(now):
-        raise _refuse("key_revoked", f"key {key.key_id} was revoked or expired just now")
     claim = verified.claim
-    _check_fresh(claim)
-    try:
-        with transaction.atomic():  # savepoint: a concurrent twin loses on the constraint
-            return SignedAction.objects.create(
-                predicate_type=verified.statement["predicateType"], action=claim.action,
-                signer=actor, key=key, nonce=claim.nonce, claimed_signed_at=claim.signed_at,
-                envelope=verified.envelope, statement=verified.statement, recorded_at=now,
-            )
-    except IntegrityError as exc:
-        raise _refuse("replayed", "replayed statement: its nonce was already used") from exc
-
-
-def _check_fresh(claim) -> None:
-    # Before any check of state, so a resubmitted envelope is named for what it is.
-    if SignedAction.objects.filter(nonce=claim.nonce).exists():
-        raise _refuse("replayed", "replayed statement: its nonce was already used")
+    return SignedAction.objects.create(
+        predicate_type=verified.statement["predicateType"], action=claim.action,
+        signer=actor, key=verified.key, nonce=claim.nonce, claimed_signed_at=claim.signed_at,
+        envelope=verified.envelope, statement=verified.statement, recorded_at=now,
+    )
 
 
 def _signed_payload(signed: SignedAction, verified: Verified) -> dict[str, Any]:
@@ -132,22 +78,12 @@ def _check_action(claim, expected: str) -> None:
                                       f"records {expected!r}", ValidationFailed)
 
 
-def _check_release_subject(claim, release: Release) -> None:
-    version = release.system_version
-    expected = (f"govflow:system/{version.system_id}/v{version.number}", version.manifest_digest)
-    if (claim.subject_name, claim.manifest_digest) != expected:
-        raise _refuse("wrong_subject", f"the statement is about {claim.subject_name}, but "
-                                       f"release {release.pk} is {expected[0]}")
-
-
-@transaction.atomic
-def hold_place(*, verified: Verified, actor, now: datetime | None = None) -> RegulatoryHold:
-    now = now or timezone.now()
+def hold_place(*, verified: Verified, actor, now: datetime, target=None,
+               context=None) -> RegulatoryHold:
     claim = verified.claim
     _check_action(claim, "place")
     release = lock_release(claim.release)
-    _check_fresh(claim)
-    _check_release_subject(claim, release)
+    subject_check(verified, release_subject(release), release.pk)
     standing = standing_hold(release.pk)
     if standing is not None:
         raise _refuse("hold_standing", f"release {release.pk} is already under hold "
@@ -164,13 +100,11 @@ def hold_place(*, verified: Verified, actor, now: datetime | None = None) -> Reg
     return hold
 
 
-@transaction.atomic
-def hold_lift(*, hold_id: int, verified: Verified, actor,
-              now: datetime | None = None) -> RegulatoryHold:
-    now = now or timezone.now()
+def hold_lift(*, verified: Verified, actor, now: datetime, target: int,
+              context=None) -> RegulatoryHold:
+    hold_id = target
     claim = verified.claim
     _check_action(claim, "lift")
-    _check_fresh(claim)
     if claim.hold != hold_id:
         raise _refuse("wrong_hold", f"the statement lifts hold {claim.hold}, not {hold_id}")
     found = RegulatoryHold.objects.filter(pk=hold_id).values_list("release_id", flat=True).first()
@@ -181,9 +115,10 @@ def hold_lift(*, hold_id: int, verified: Verified, actor,
     if claim.release != hold.release_id:
         raise _refuse("wrong_release", f"hold {hold_id} is on release {hold.release_id}, "
                                        f"the statement names {claim.release}")
-    _check_release_subject(claim, release)
+    subject_check(verified, release_subject(release), release.pk)
     if hold.lifted_at is not None:
-        raise _refuse("hold_lifted", f"hold {hold_id} was lifted at {_iso(hold.lifted_at)}")
+        raise _refuse("hold_lifted",
+                      f"hold {hold_id} was lifted at {rfc3339_or_none(hold.lifted_at)}")
     signed = _record(verified, actor, now)
     hold.lifted_by, hold.lifted_at, hold.lift_reason, hold.lifted_with = (
         actor, now, claim.reason, signed)
@@ -201,17 +136,15 @@ def _lock_lab_releases(lab_id: int) -> None:
          .values_list("pk", flat=True))
 
 
-@transaction.atomic
-def sanction_impose(*, verified: Verified, actor, now: datetime | None = None) -> Sanction:
-    now = now or timezone.now()
+def sanction_impose(*, verified: Verified, actor, now: datetime, target=None,
+                    context=None) -> Sanction:
     claim = verified.claim
     _check_action(claim, "impose")
-    _check_fresh(claim)
     lab = Organization.objects.filter(slug=claim.lab, kind=OrganizationKind.LAB).first()
     if lab is None:
         raise _refuse("no_such_lab", f"there is no lab {claim.lab!r}", ValidationFailed)
     if claim.until <= now:
-        raise _refuse("until_past", f"until ({_iso(claim.until)}) must be in the future",
+        raise _refuse("until_past", f"until ({rfc3339_or_none(claim.until)}) must be in the future",
                       ValidationFailed)
     _lock_lab_releases(lab.pk)
     signed = _record(verified, actor, now)
@@ -225,19 +158,17 @@ def sanction_impose(*, verified: Verified, actor, now: datetime | None = None) -
         organization_id=lab.pk,
         payload={"sanction": sanction.pk, "lab": lab.slug, "stage": claim.stage,
                  "min_training_compute_flop": claim.min_training_compute_flop,
-                 "until": _iso(claim.until), "reason": claim.reason,
+                 "until": rfc3339_or_none(claim.until), "reason": claim.reason,
                  **_signed_payload(signed, verified)},
     )
     return sanction
 
 
-@transaction.atomic
-def sanction_lift(*, sanction_id: int, verified: Verified, actor,
-                  now: datetime | None = None) -> Sanction:
-    now = now or timezone.now()
+def sanction_lift(*, verified: Verified, actor, now: datetime, target: int,
+                  context=None) -> Sanction:
+    sanction_id = target
     claim = verified.claim
     _check_action(claim, "lift")
-    _check_fresh(claim)
     if claim.sanction != sanction_id:
         raise _refuse("wrong_sanction", f"the statement lifts sanction {claim.sanction}, "
                                         f"not {sanction_id}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -12,12 +11,15 @@ from rest_framework.views import APIView
 from govflow.core.errors import DomainError
 from govflow.core.idempotency import idempotent
 from govflow.core.schema import IDEMPOTENCY_KEY, errors
+from govflow.keys.acts import act_perform, nonce_issue
+from govflow.keys.serializers import SignedIn, envelope_of
 from govflow.releases.access import access_release
 from govflow.signoffs import services
 from govflow.signoffs.access import access_signoff
+from govflow.signoffs.acts import SIGNOFF
 from govflow.signoffs.models import Decision, SignOff
+from govflow.signoffs.predicate import MAX_COMMENT, PREDICATE_TYPE
 from govflow.signoffs.selectors import signoffs_visible_to
-from govflow.signoffs.statement import MAX_COMMENT
 
 
 class SignOffOut(serializers.ModelSerializer):
@@ -54,13 +56,17 @@ class SignoffPayload(APIView):
         decision = serializers.ChoiceField(Decision.values, default=Decision.APPROVE)
         comment = serializers.CharField(max_length=MAX_COMMENT, required=False, default="",
                                         allow_blank=True)
+        nonce = serializers.CharField(max_length=128, required=False,
+                                      help_text="one GET …/signoff-nonce issued to you; "
+                                                "default: a fresh one")
 
     @extend_schema(
         parameters=[Query],
         responses={(200, "application/json"): OpenApiTypes.OBJECT, **errors(400, 403, 404, 409)},
     )
     def get(self, request, pk: int):
-        """The in-toto statement to sign for the release's next step (fresh nonce).
+        """The in-toto statement to sign for the release's next step, with a nonce the
+        server issues to you (or `nonce`, one it issued to you before).
 
         Sign it locally (`python -m govflow.client sign`) and POST the envelope to
         /api/signoffs. Fill `predicate.signed_at` when you sign; it is recorded as your
@@ -74,43 +80,43 @@ class SignoffPayload(APIView):
         statement = services.signoff_statement(
             release=release, actor=request.user, role=query.validated_data["role"],
             decision=query.validated_data["decision"], comment=query.validated_data["comment"],
+            nonce=query.validated_data.get("nonce"),
         )
         return Response(statement)
 
 
+class SignoffNonce(APIView):
+    class Query(serializers.Serializer):
+        role = serializers.CharField(max_length=32, help_text="the role you will sign as")
+
+    class Out(serializers.Serializer):
+        nonce = serializers.CharField()
+        expires_at = serializers.DateTimeField()
+
+    @extend_schema(parameters=[Query], responses={200: Out, **errors(400, 403, 404)})
+    def get(self, request, pk: int):
+        """A nonce for your next sign-off on this release: chosen by the server, usable
+        once, by you alone, until `expires_at`. A statement whose nonce the server did not
+        issue to its signer is refused (`nonce_unknown`, `nonce_foreign`)."""
+        # A release you cannot see is a 404 before any complaint about the query.
+        access_release(request.user, pk)
+        query = self.Query(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        access_signoff(request.user, pk, query.validated_data["role"])
+        row = nonce_issue(user=request.user, predicate_type=PREDICATE_TYPE)
+        return Response(self.Out(row).data)
+
+
 class SignoffSubmit(APIView):
-    class Input(serializers.Serializer):
-        class Envelope(serializers.Serializer):
-            class Signature(serializers.Serializer):
-                keyid = serializers.CharField(max_length=200, required=False, allow_blank=True,
-                                              trim_whitespace=False)
-                sig = serializers.CharField(max_length=200, trim_whitespace=False)
-
-            payload = serializers.CharField(max_length=65536, trim_whitespace=False,
-                                            help_text="base64 of the statement's JSON")
-            payloadType = serializers.CharField(  # noqa: N815 (the DSSE field name)
-                max_length=200, trim_whitespace=False,
-                help_text="application/vnd.in-toto+json",
-            )
-            signatures = Signature(many=True, allow_empty=False, max_length=8)  # type: ignore[call-arg]  # ListSerializer takes max_length
-
-        envelope = Envelope(help_text="a DSSE envelope around the signed statement")
-
     @extend_schema(
-        request=Input,
+        request=SignedIn,
         parameters=[IDEMPOTENCY_KEY],
         responses={201: SignOffOut, **errors(400, 403, 404, 409, 422)},
     )
     @idempotent
     def post(self, request):
         """Submit a signed sign-off (a DSSE envelope around the statement you fetched)."""
-        data = self.Input(data=request.data)
-        data.is_valid(raise_exception=True)
-        now = timezone.now()
-        envelope = request.data["envelope"]  # as sent: the signature covers its bytes
-        verified = services.signoff_verify(envelope=envelope, actor=request.user, now=now)
-        access_signoff(request.user, verified.claim.release, verified.claim.role)
-        signoff = services.signoff_record(verified=verified, actor=request.user, now=now)
+        signoff = act_perform(SIGNOFF, envelope=envelope_of(request), actor=request.user)
         # `current` as the list answers it: measured against the release's round now
         return Response(SignOffOut(signoff, context={"round": _round_now(signoff.release,
                                                                          request.user)}).data,

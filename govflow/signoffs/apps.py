@@ -5,3 +5,7 @@ class SignoffsConfig(AppConfig):
     name = "govflow.signoffs"
     label = "signoffs"
     verbose_name = "Sign-offs"
+
+    def ready(self) -> None:
+        # Registers the area's signed acts with the kernel (govflow.keys.acts.ACTS).
+        import govflow.signoffs.acts  # noqa: F401

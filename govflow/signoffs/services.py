@@ -1,41 +1,32 @@
-"""Recording sign-offs: verify the signed statement, check it is for the release's
-current state, store it with its audit event.
+"""Recording sign-offs: check the verified statement is for the release's current
+state, store it with its audit event.
 
-A sign-off is refused with nothing written unless its envelope verifies under a
-usable key of the submitter, the statement names the release's *current* round
-(transition, stage entry, gate-report, policy and manifest digests), and its nonce
-was never used. The checks of state run under the release row lock, the same lock
+The signature, the signer's key and the nonce are the kernel's (`govflow.keys.acts`): a
+sign-off reaches `signoff_record` only inside its recording transaction, with a usable
+key of the submitter and a nonce the server issued to them. Here the statement must name
+the release's *current* round (transition, stage entry, gate-report, policy and manifest
+digests). The checks of state run under the release row lock, the same lock
 `release_advance` takes, so a sign-off and an advance cannot interleave.
 """
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.utils import timezone
-
 from govflow.audit.events import EventType
 from govflow.audit.services import audit_append
-from govflow.core.errors import Conflict, ValidationFailed
-from govflow.keys.models import SigningKey
-from govflow.keys.verification import verify_user_envelope
+from govflow.core.errors import Conflict
+from govflow.keys.acts import nonce_held, nonce_issue
+from govflow.keys.verification import Verified
 from govflow.releases.locks import lock_release
 from govflow.releases.models import Release, ReleaseStatus
 from govflow.releases.services import release_gate_report
 from govflow.signoffs.models import SignOff
+from govflow.signoffs.predicate import PREDICATE_TYPE, SignoffClaim, build_statement
 from govflow.signoffs.selectors import stage_entry_of
-from govflow.signoffs.statement import (
-    PAYLOAD_TYPE,
-    SignoffClaim,
-    SignoffStatementError,
-    build_statement,
-    parse_statement,
-    subject_name,
-)
+from govflow.trust.statements import subject_name
 
 
 @dataclass(frozen=True)
@@ -70,10 +61,13 @@ def current_round(*, release: Release, actor) -> Round:
 
 
 def signoff_statement(
-    *, release: Release, actor, role: str, decision: str, comment: str
+    *, release: Release, actor, role: str, decision: str, comment: str,
+    nonce: str | None = None,
 ) -> dict[str, Any]:
-    """The statement to sign for the release's next step, with a fresh nonce. Changes
-    nothing: the nonce is checked for reuse only when the signed statement comes back."""
+    """The statement to sign for the release's next step, with a nonce the server issues
+    to ``actor`` (single use, expiring; no one else may sign with it). Changes nothing
+    else: an unused nonce grants nothing. ``nonce``: one the server issued to ``actor``
+    before (GET …/signoff-nonce), still unused and unexpired."""
     r = current_round(release=release, actor=actor)
     version = release.system_version
     return build_statement(
@@ -81,37 +75,9 @@ def signoff_statement(
         manifest_digest=r.manifest_digest, from_stage=r.from_stage, to_stage=r.to_stage,
         stage_entry=r.stage_entry, gate_report_digest=r.gate_report_digest,
         policy_digest=r.policy_digest, role=role, decision=decision, comment=comment,
-        nonce=secrets.token_urlsafe(24),
+        nonce=(nonce_held(nonce=nonce, user=actor, predicate_type=PREDICATE_TYPE).nonce if nonce
+               else nonce_issue(user=actor, predicate_type=PREDICATE_TYPE).nonce),
     )
-
-
-@dataclass(frozen=True)
-class VerifiedSignoff:
-    envelope: dict[str, Any]
-    statement: dict[str, Any]
-    claim: SignoffClaim
-    key: SigningKey
-
-
-def signoff_verify(*, envelope: dict[str, Any], actor, now: datetime) -> VerifiedSignoff:
-    """Check the signature (a usable key of ``actor``) and the statement's shape. Reads only."""
-    verified = verify_user_envelope(envelope, actor, now=now, payload_type=PAYLOAD_TYPE)
-    try:
-        statement, claim = parse_statement(verified.payload)
-    except SignoffStatementError as exc:
-        raise ValidationFailed(
-            f"not a govflow sign-off statement: {exc}",
-            detail={"fields": [{"path": f"envelope.payload: {exc.path}", "message": exc.message}]},
-        ) from exc
-    # Only what DSSE defines is kept: unknown envelope fields carry no meaning and
-    # must not ride into the log.
-    kept = {
-        "payload": envelope["payload"],
-        "payloadType": envelope["payloadType"],
-        "signatures": [{"keyid": s.get("keyid", ""), "sig": s["sig"]}
-                       for s in envelope["signatures"]],
-    }
-    return VerifiedSignoff(envelope=kept, statement=statement, claim=claim, key=verified.key)
 
 
 def _stale(field: str, claimed: Any, current: Any, why: str) -> Conflict:
@@ -139,36 +105,21 @@ def _check_current(claim: SignoffClaim, r: Round) -> None:
             raise _stale(field, claimed, current, why)
 
 
-@transaction.atomic
-def signoff_record(
-    *, verified: VerifiedSignoff, actor, now: datetime | None = None
-) -> SignOff:
-    """Store a verified sign-off if it is for the release's current round."""
-    now = now or timezone.now()
-    claim = verified.claim
+def signoff_record(*, verified: Verified, actor, now: datetime, target=None,
+                   context=None) -> SignOff:
+    """Store a verified sign-off if it is for the release's current round (inside the
+    kernel's recording transaction)."""
+    claim: SignoffClaim = verified.claim
     release = lock_release(claim.release)
-    # Re-read the key under its lock: a revocation committed since verification wins.
-    key = SigningKey.objects.select_for_update().get(pk=verified.key.pk)
-    if not key.is_usable_at(now):
-        raise Conflict(f"key {key.key_id} was revoked or expired just now; sign again",
-                       detail={"rule": "key_revoked"})
     _check_current(claim, current_round(release=release, actor=actor))
-    if SignOff.objects.filter(nonce=claim.nonce).exists():
-        raise Conflict("replayed sign-off: this statement's nonce was already used",
-                       detail={"rule": "replayed"})
-    try:
-        with transaction.atomic():  # savepoint: a concurrent twin loses on the constraint
-            signoff = SignOff.objects.create(
-                release=release, stage_entry_id=claim.stage_entry, from_stage=claim.from_stage,
-                target_stage=claim.to_stage, signer=actor, key=key, role=claim.role,
-                decision=claim.decision, comment=claim.comment, nonce=claim.nonce,
-                gate_report_digest=claim.gate_report_digest, policy_digest=claim.policy_digest,
-                manifest_digest=claim.manifest_digest, claimed_signed_at=claim.signed_at,
-                envelope=verified.envelope, statement=verified.statement, recorded_at=now,
-            )
-    except IntegrityError as exc:
-        raise Conflict("replayed sign-off: this statement's nonce was already used",
-                       detail={"rule": "replayed"}) from exc
+    signoff = SignOff.objects.create(
+        release=release, stage_entry_id=claim.stage_entry, from_stage=claim.from_stage,
+        target_stage=claim.to_stage, signer=actor, key=verified.key, role=claim.role,
+        decision=claim.decision, comment=claim.comment, nonce=claim.nonce,
+        gate_report_digest=claim.gate_report_digest, policy_digest=claim.policy_digest,
+        manifest_digest=claim.manifest_digest, claimed_signed_at=claim.signed_at,
+        envelope=verified.envelope, statement=verified.statement, recorded_at=now,
+    )
     audit_append(
         event_type=EventType.SIGNOFF_RECORDED,
         actor=actor,
@@ -180,7 +131,7 @@ def signoff_record(
             "user_id": actor.pk,
             "role": claim.role,
             "decision": claim.decision,
-            "key_id": key.key_id,
+            "key_id": verified.key.key_id,
             "from": claim.from_stage,
             "to": claim.to_stage,
             "stage_entry": claim.stage_entry,

@@ -88,6 +88,11 @@ def add_signature(
     return {**envelope, "signatures": [*envelope["signatures"], *extra]}
 
 
+def parse_envelope(envelope: Any) -> tuple[str, bytes, list[tuple[str, bytes]]]:
+    """(payloadType, payload bytes, [(keyid hint, signature bytes)]); checks shape only."""
+    return _parse(envelope)
+
+
 def _parse(envelope: Any) -> tuple[str, bytes, list[tuple[str, bytes]]]:
     # envelope.md parsing rules: payload, payloadType, signatures and sig are required (even if
     # empty); keyid is optional and unset means empty; unknown fields are ignored.

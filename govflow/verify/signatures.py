@@ -13,14 +13,47 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import govflow.auditing.predicates
+import govflow.monitoring.predicates
+import govflow.oversight.predicates
+import govflow.rollout.predicates
+import govflow.signoffs.predicate  # noqa: F401 (registers the predicates read below)
 from govflow.signoffs.tally import tally
 from govflow.trust import dsse
 from govflow.trust.keys import KeyFormatError, parse_public_key
+from govflow.trust.statements import StatementError, parse_payload
 from govflow.verify.log_checks import Event, describe
 from govflow.verify.report import Report, VerificationFailed
 
 STATEMENT_TYPE = "application/vnd.in-toto+json"
 SIGNOFF_PREDICATE = "https://govflow.dev/attestations/signoff/v1"
+_A = "https://govflow.dev/attestations/"
+# The one predicate each signed event's envelope must carry, read with the server's own
+# predicate code (govflow.trust.statements): a signature over a statement of another
+# kind (a hold's envelope replayed into a finding's event) does not count.
+EVENT_PREDICATES = {
+    "signoff.recorded": SIGNOFF_PREDICATE,
+    "certificate.issued": _A + "auditor-certificate/v1",
+    "certificate.suspended": _A + "certificate-status/v1",
+    "certificate.reinstated": _A + "certificate-status/v1",
+    "certificate.revoked": _A + "certificate-status/v1",
+    "assignment.ended": _A + "assignment-end/v1",
+    "finding.filed": _A + "finding/v1",
+    "finding.statement_appended": _A + "finding-statement/v1",
+    "conclusion.recorded": _A + "audit-conclusion/v1",
+    "hold.placed": _A + "regulatory-hold/v1",
+    "hold.lifted": _A + "regulatory-hold/v1",
+    "sanction.imposed": _A + "sanction/v1",
+    "sanction.lifted": _A + "sanction/v1",
+    "cohort.growth_signed": _A + "cohort-growth/v1",
+    "incident.reported": _A + "incident/v1",
+    "incident.resolved": _A + "incident-resolution/v1",
+    "cohort.snapshot_published": _A + "cohort-snapshot-order/v1",
+}
+# Events that exist only as signed acts: one without its envelope is a forgery.
+ALWAYS_SIGNED = {"signoff.recorded", "certificate.issued", "finding.filed",
+                 "finding.statement_appended", "conclusion.recorded", "hold.placed",
+                 "hold.lifted", "sanction.imposed", "sanction.lifted", "cohort.growth_signed"}
 
 
 @dataclass
@@ -78,8 +111,11 @@ def check(events: list[Event], report: Report) -> list[dict[str, Any]]:
         body = event.body
         payload = body["payload"]
         if "envelope" not in payload:
+            if body["type"] in ALWAYS_SIGNED:
+                raise VerificationFailed(f"{describe(event)}: a signed act without its envelope")
             continue
         payload_type, statement = _verify_signed(event, payload, keys)
+        _check_predicate(event, payload)
         if body["type"] != "signoff.recorded":
             others += 1
             continue
@@ -126,6 +162,17 @@ def _verify_signed(
         return payload_type, json.loads(raw)
     except ValueError as exc:
         raise VerificationFailed(f"{describe(event)}: signed payload is not JSON") from exc
+
+
+def _check_predicate(event: Event, payload: dict[str, Any]) -> None:
+    expected = EVENT_PREDICATES.get(event.body["type"])
+    if expected is None:
+        return
+    try:
+        _, raw, _ = dsse.parse_envelope(payload["envelope"])
+        parse_payload(raw, expected)
+    except (dsse.EnvelopeError, StatementError) as exc:
+        raise VerificationFailed(f"{describe(event)}: not a {expected} statement: {exc}") from exc
 
 
 def recheck_approvals(

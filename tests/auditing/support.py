@@ -17,7 +17,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from govflow.audit.models import AuditEvent
-from govflow.auditing import services, statements
+from govflow.auditing import acts, services
+from govflow.auditing import predicates as statements
 from govflow.auditing.models import (
     AccessGrant,
     Assignment,
@@ -28,9 +29,9 @@ from govflow.auditing.models import (
     FindingAttachment,
     FindingStatement,
 )
-from govflow.auditing.signed import verify_signed
 from govflow.client import signing
 from govflow.client.remote import Api, ApiError
+from govflow.keys.acts import act_perform, act_verify
 from govflow.keys.services import key_register
 from govflow.releases.services import release_advance
 from govflow.trust.keys import generate_private_key, public_key_to_base64
@@ -93,9 +94,14 @@ class Person:
     def sign(self, statement: dict) -> dict:
         return signing.sign(statement, self.key)
 
-    def verified(self, statement: dict, parse) -> Any:
-        return verify_signed(envelope=self.sign(statement), actor=self.user,
-                             now=timezone.now(), parse=parse)
+    def verified(self, statement: dict, act, target: Any = None) -> Any:
+        """Signed, parsed, authorised and verified, not yet recorded (the kernel's reads)."""
+        return act_verify(act, envelope=self.sign(statement), actor=self.user,
+                          target=target)[0]
+
+    def act(self, act, statement: dict, target: Any = None) -> Any:
+        """Sign ``statement`` and hand it to the kernel's signed ``act``, as the API does."""
+        return act_perform(act, envelope=self.sign(statement), actor=self.user, target=target)
 
 
 def person(org, *roles: str, username: str | None = None, key: bool = True) -> Person:
@@ -123,8 +129,7 @@ def certify(regulator: Person, auditor_org, *, risk_areas=("deception", "cyber")
         valid_from=(now - timedelta(minutes=1)).isoformat(),
         valid_until=(now + timedelta(days=days)).isoformat(),
     )
-    verified = regulator.verified(statement, statements.parse_certificate)
-    return services.certificate_issue(verified=verified, actor=regulator.user)
+    return regulator.act(acts.CERTIFICATE_ISSUE, statement)
 
 
 def assign(regulator: Person, release, auditor: Person, *, days: float = 30,
@@ -155,8 +160,7 @@ def finding_statement(release, **changes) -> dict:
 
 
 def file(auditor: Person, release, **changes) -> Finding:
-    verified = auditor.verified(finding_statement(release, **changes), statements.parse_finding)
-    return services.finding_file(verified=verified, actor=auditor.user)
+    return auditor.act(acts.FINDING_FILE, finding_statement(release, **changes))
 
 
 def append(who: Person, finding: Finding, action: str, text: str = "noted",
@@ -165,9 +169,7 @@ def append(who: Person, finding: Finding, action: str, text: str = "noted",
         release=release_json(finding.release), finding=finding.pk, action=action, text=text,
         **changes,
     )
-    verified = who.verified(statement, statements.parse_finding_statement)
-    return services.finding_statement_append(finding_id=finding.pk, verified=verified,
-                                             actor=who.user)
+    return who.act(acts.FINDING_STATEMENT, statement, target=finding.pk)
 
 
 def conclude(auditor: Person, assignment: Assignment, result: str = "pass",
@@ -178,8 +180,7 @@ def conclude(auditor: Person, assignment: Assignment, result: str = "pass",
         release=release_json(assignment.release), engagement=assignment.pk, result=result,
         summary="audited deception under pressure", findings=findings, **changes,
     )
-    verified = auditor.verified(statement, statements.parse_conclusion)
-    return services.conclusion_record(verified=verified, actor=auditor.user)
+    return auditor.act(acts.CONCLUSION_RECORD, statement)
 
 
 def sha256(data: bytes) -> str:

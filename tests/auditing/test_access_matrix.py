@@ -19,7 +19,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from govflow.auditing import services, statements
+from govflow.auditing import predicates as statements
+from govflow.auditing import services
 from govflow.auditing.models import Finding
 from govflow.client import signing
 from govflow.trust.keys import generate_private_key
@@ -84,6 +85,12 @@ def _statement(w, finding, action, **extra):
     )
 
 
+def _certificate_move(w, who, action: str, reason: str) -> dict:
+    """A signed certificate-status statement, as `python -m govflow.client` makes it."""
+    return {"envelope": _sign(who, statements.build_certificate_status(
+        auditor=w.firm.slug, certificate=w.certificate.pk, action=action, reason=reason))}
+
+
 def _ids(body) -> list[int]:
     rows = body["results"] if isinstance(body, dict) else body
     return sorted(r["id"] for r in rows)
@@ -112,19 +119,22 @@ CASES: dict[str, Case] = {
     "POST certificate suspend": Case(
         expect(404, 404, 403, 404, 200, 401),
         lambda w, who, _: _client(who).post(f"/api/certificates/{w.certificate.pk}/suspend",
-                                            {"reason": "under review"}, format="json"),
+                                            _certificate_move(w, who, "suspend", "under review"),
+                                            format="json"),
     ),
     "POST certificate reinstate": Case(
         expect(404, 404, 403, 404, 200, 401),
         lambda w, who, _: _client(who).post(f"/api/certificates/{w.certificate.pk}/reinstate",
-                                            {"reason": "review passed"}, format="json"),
+                                            _certificate_move(w, who, "reinstate",
+                                                              "review passed"), format="json"),
         setup=lambda w: services.certificate_suspend(certificate_id=w.certificate.pk,
                                                      reason="review", actor=w.rita.user),
     ),
     "POST certificate revoke": Case(
         expect(404, 404, 403, 404, 200, 401),
         lambda w, who, _: _client(who).post(f"/api/certificates/{w.certificate.pk}/revoke",
-                                            {"reason": "standard not met"}, format="json"),
+                                            _certificate_move(w, who, "revoke",
+                                                              "standard not met"), format="json"),
     ),
     "GET conflicts": Case(
         expect(200, 200, 200, 200, 200, 401),
@@ -171,8 +181,10 @@ CASES: dict[str, Case] = {
     ),
     "POST assignment end": Case(
         expect(403, 404, 403, 404, 200, 401),
-        lambda w, who, _: _client(who).post(f"/api/assignments/{w.assignment.pk}/end",
-                                            {"reason": "conflict discovered"}, format="json"),
+        lambda w, who, _: _client(who).post(f"/api/assignments/{w.assignment.pk}/end", {
+            "envelope": _sign(who, statements.build_assignment_end(
+                release=release_json(w.release), assignment=w.assignment.pk,
+                reason="conflict discovered"))}, format="json"),
     ),
     "POST finding attachment": Case(
         expect(403, 404, 201, 404, 403, 401),

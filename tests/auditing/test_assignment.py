@@ -11,11 +11,19 @@ import pytest
 from django.utils import timezone
 
 from govflow.audit.models import AuditEvent
+from govflow.auditing import predicates as statements
 from govflow.auditing import services
 from govflow.auditing.models import AccessGrant, Assignment, EndReason
 from govflow.core.errors import Conflict, ValidationFailed
 from tests import factories
-from tests.auditing.support import assign, audited_release, certify, person, recorded
+from tests.auditing.support import (
+    assign,
+    audited_release,
+    certify,
+    person,
+    recorded,
+    release_json,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -90,8 +98,10 @@ def test_the_lab_sees_its_auditors_but_cannot_remove_or_choose_them(world):
     client = world.manager.client
 
     listed = client.get(f"/api/releases/{world.release.pk}/assignments").json()
-    removed = client.post(f"/api/assignments/{world.assignment.pk}/end", {"reason": "meh"},
-                          format="json")
+    removed = client.post(f"/api/assignments/{world.assignment.pk}/end", {
+        "envelope": world.manager.sign(statements.build_assignment_end(
+            release=release_json(world.release), assignment=world.assignment.pk,
+            reason="meh"))}, format="json")
     chosen = client.post(f"/api/releases/{world.release.pk}/assignments",
                          {"auditor": "ursula", "ends_at": "2099-01-01T00:00:00Z"}, format="json")
 

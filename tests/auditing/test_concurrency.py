@@ -10,9 +10,11 @@ from collections.abc import Callable
 import pytest
 from django.db import connection
 
-from govflow.auditing import services, statements
+from govflow.auditing import acts
+from govflow.auditing import predicates as statements
 from govflow.auditing.models import Assignment, Conclusion, Finding
 from govflow.core.errors import DomainError
+from govflow.keys.acts import act_record
 from tests.auditing.support import assign, finding_statement, release_json
 
 pytestmark = [pytest.mark.postgres]
@@ -43,14 +45,14 @@ def run_together(*calls: Callable[[], object]) -> list[object]:
 
 def test_a_finding_filed_while_concluding_is_either_listed_or_refused(live_world):
     w = live_world
-    finding = w.erin.verified(finding_statement(w.release), statements.parse_finding)
+    finding = w.erin.verified(finding_statement(w.release), acts.FINDING_FILE)
     conclusion = w.erin.verified(statements.build_conclusion(
         release=release_json(w.release), engagement=w.assignment.pk, result="pass",
-        summary="nothing found", findings=[]), statements.parse_conclusion)
+        summary="nothing found", findings=[]), acts.CONCLUSION_RECORD)
 
     filed, concluded = run_together(
-        lambda: services.finding_file(verified=finding, actor=w.erin.user),
-        lambda: services.conclusion_record(verified=conclusion, actor=w.erin.user),
+        lambda: act_record(acts.FINDING_FILE, finding, actor=w.erin.user),
+        lambda: act_record(acts.CONCLUSION_RECORD, conclusion, actor=w.erin.user),
     )
 
     # exactly one wins; never a conclusion that leaves out a finding of its engagement
@@ -66,10 +68,10 @@ def test_a_finding_filed_while_concluding_is_either_listed_or_refused(live_world
 
 def test_one_envelope_sent_four_times_at_once_is_one_finding(live_world):
     w = live_world
-    verified = w.erin.verified(finding_statement(w.release), statements.parse_finding)
+    verified = w.erin.verified(finding_statement(w.release), acts.FINDING_FILE)
 
     outcomes = run_together(*[
-        lambda: services.finding_file(verified=verified, actor=w.erin.user) for _ in range(4)
+        lambda: act_record(acts.FINDING_FILE, verified, actor=w.erin.user) for _ in range(4)
     ])
 
     assert sum(isinstance(o, Finding) for o in outcomes) == 1
@@ -81,14 +83,14 @@ def test_a_critical_finding_and_a_failed_conclusion_at_once_do_not_deadlock(live
     w = live_world
     frank = assign(w.rita, w.release, w.frank)
     critical = w.erin.verified(finding_statement(w.release, severity="critical"),
-                               statements.parse_finding)
+                               acts.FINDING_FILE)
     fail = w.frank.verified(statements.build_conclusion(
         release=release_json(w.release), engagement=frank.pk, result="fail",
-        summary="it deceives", findings=[]), statements.parse_conclusion)
+        summary="it deceives", findings=[]), acts.CONCLUSION_RECORD)
 
     outcomes = run_together(
-        lambda: services.finding_file(verified=critical, actor=w.erin.user),
-        lambda: services.conclusion_record(verified=fail, actor=w.frank.user),
+        lambda: act_record(acts.FINDING_FILE, critical, actor=w.erin.user),
+        lambda: act_record(acts.CONCLUSION_RECORD, fail, actor=w.frank.user),
     )
 
     # the first sends the release back and ends the round's engagements; the second

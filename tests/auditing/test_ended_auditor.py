@@ -21,7 +21,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from govflow.auditing import services, statements
+from govflow.auditing import predicates as statements
+from govflow.auditing import services
 from govflow.auditing.models import CertificateStatus
 from govflow.evalruns.services import eval_run_start, eval_samples_store
 from govflow.monitoring.services.incidents import incident_report

@@ -215,7 +215,7 @@ def test_a_statement_sent_to_another_finding_is_refused(world):
     from tests.auditing.support import file
 
     one, two = file(world.erin, world.release), file(world.erin, world.release, title="other")
-    from govflow.auditing import statements
+    from govflow.auditing import predicates as statements
 
     statement = statements.build_finding_statement(
         release=release_json(world.release), finding=one.pk, action="respond", text="fixed")
@@ -230,7 +230,7 @@ def test_a_statement_sent_to_another_finding_is_refused(world):
 
 
 def test_a_certificate_for_a_lab_is_refused(world):
-    from govflow.auditing import statements
+    from govflow.auditing import predicates as statements
 
     now = timezone.now()
     statement = statements.build_certificate(

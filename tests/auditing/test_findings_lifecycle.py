@@ -12,11 +12,21 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, connection, transaction
 
 from govflow.audit.models import AuditEvent
-from govflow.auditing import services
+from govflow.auditing import acts, services
 from govflow.auditing.models import Finding
+from govflow.auditing.predicates import build_finding_statement
 from govflow.core.errors import Conflict, PermissionDenied
+from govflow.keys.acts import act_record
 from govflow.trust.keys import public_key_id
-from tests.auditing.support import append, conclude, file, person, recorded, sha256
+from tests.auditing.support import (
+    append,
+    conclude,
+    file,
+    person,
+    recorded,
+    release_json,
+    sha256,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -183,13 +193,20 @@ def test_a_lab_signer_may_respond_but_not_accept_a_risk(world):
 
 
 def test_a_suspended_auditor_cannot_resolve_but_the_lab_can_still_respond(world):
+    # The suspension lands between the kernel's reads (authorised, verified while the
+    # certificate was in force) and its recording transaction: the record step re-reads
+    # the auditor's standing. (Once suspended, the authorise step already answers 404:
+    # tests/auditing/test_ended_auditor.py.)
     finding = file(world.erin, world.release)
+    resolve = world.erin.verified(build_finding_statement(
+        release=release_json(world.release), finding=finding.pk, action="resolve",
+        text="noted"), acts.FINDING_STATEMENT, target=finding.pk)
     services.certificate_suspend(certificate_id=world.certificate.pk, reason="inquiry",
                                  actor=world.rita.user)
 
     append(world.manager, finding, "respond")
     with pytest.raises(PermissionDenied) as caught:
-        append(world.erin, finding, "resolve")
+        act_record(acts.FINDING_STATEMENT, resolve, actor=world.erin.user, target=finding.pk)
 
     assert caught.value.detail["rule"] == "certificate_suspended"
     assert status_of(finding)[0] == "lab_responded"

@@ -157,9 +157,8 @@ def test_the_fix_and_resubmit_loop(world):
                  .values_list("event_type", flat=True))
     assert types[-3:] == ["finding.filed", "release.rolled_back", "assignment.ended"]
 
-    # the lab fixes the system and says so; erin checks the fix and resolves
+    # the lab fixes the system and says so
     append(manager, finding, "respond", "removed the trade tool's insider feed")
-    append(erin, finding, "resolve", "re-ran 200 episodes: no insider trades")
 
     # the lab re-submits: back into the third-party audit
     release_advance(release_id=release.pk, actor=manager.user)
@@ -168,8 +167,10 @@ def test_the_fix_and_resubmit_loop(world):
     with pytest.raises(GateNotMet):
         release_advance(release_id=release.pk, actor=manager.user)  # no auditor this round
 
-    # the regulator assigns erin again; she concludes pass; the release moves on
+    # the regulator assigns erin again (her access ended with the last round, so only now
+    # may she act on the release); she checks the fix, resolves, concludes pass; it moves on
     again = assign(world.rita, release, erin)
+    append(erin, finding, "resolve", "re-ran 200 episodes: no insider trades")
     conclude(erin, again, "pass")
     transition = release_advance(release_id=release.pk, actor=manager.user)
 

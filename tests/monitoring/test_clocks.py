@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from govflow.core.errors import Conflict
 from govflow.monitoring.models import Notification, ReportingClock
+from govflow.monitoring.predicates import build_resolution
 from govflow.monitoring.services import (
     clock_tick,
     incident_report,
@@ -18,6 +19,7 @@ from govflow.monitoring.services import (
     incident_resolve,
 )
 from govflow.monitoring.tasks import tick
+from tests.auditing.support import release_json
 from tests.rollout.support import events_since, last_event_id
 
 
@@ -108,5 +110,8 @@ def test_only_the_lab_files_reports_and_resolving_is_for_stewards_or_the_regulat
     regulator.credentials(HTTP_AUTHORIZATION=f"Bearer {world.regulator.token}")
     assert regulator.post(f"/api/incidents/{incident.pk}/reports",
                           {"kind": "initial", "summary": "x"}, format="json").status_code == 403
-    assert regulator.post(f"/api/incidents/{incident.pk}/resolve", {"resolution": "fixed"},
+    resolution = build_resolution(release=release_json(world.release), incident=incident.pk,
+                                  resolution="fixed")
+    assert regulator.post(f"/api/incidents/{incident.pk}/resolve",
+                          {"envelope": world.regulator.sign(resolution)},
                           format="json").status_code == 200

@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from govflow.audit.models import AuditEvent
 from govflow.client import signing
 from govflow.core.errors import Conflict, NotFound
+from govflow.keys.acts import act_record, act_verify
+from govflow.rollout.acts import GROWTH_APPROVE
 from govflow.rollout.models import CohortMember, GrowthApproval
-from govflow.rollout.services import cohort_admit, cohort_remove, growth_record, growth_verify
+from govflow.rollout.services import cohort_admit, cohort_remove
 from govflow.rollout.services.growth import growth_statement
 from tests.rollout.support import customer, events_since, last_event_id, verify
 
@@ -34,8 +35,8 @@ def _approve(world, up_to: int, who=None, decision="approve"):
                                  role="safety_officer", decision=decision, comment="checked",
                                  actor=who.user)
     signed = signing.sign(statement, who.key)
-    verified = growth_verify(envelope=signed, actor=who.user, now=timezone.now())
-    return growth_record(verified=verified, actor=who.user)
+    verified, _ = act_verify(GROWTH_APPROVE, envelope=signed, actor=who.user)
+    return act_record(GROWTH_APPROVE, verified, actor=who.user)
 
 
 def test_admissions_are_one_event_each_naming_a_salted_leaf(world):
@@ -163,13 +164,13 @@ def test_growth_approvals_are_checked_before_they_are_recorded(world):
                                  role="safety_officer", decision="approve", comment="",
                                  actor=world.safety.user)
     signed = signing.sign(statement, world.safety.key)
-    verified = growth_verify(envelope=signed, actor=world.safety.user, now=timezone.now())
-    growth_record(verified=verified, actor=world.safety.user)
+    verified, _ = act_verify(GROWTH_APPROVE, envelope=signed, actor=world.safety.user)
+    act_record(GROWTH_APPROVE, verified, actor=world.safety.user)
     with pytest.raises(Conflict) as replayed:
-        growth_record(verified=verified, actor=world.safety.user)
+        act_record(GROWTH_APPROVE, verified, actor=world.safety.user)
     assert replayed.value.detail["rule"] == "replayed"
     # someone else's key does not sign for the safety officer
     other = signing.sign(statement, world.signer.key)
     with pytest.raises(PermissionDenied, match="another person"):
-        growth_verify(envelope=other, actor=world.safety.user, now=timezone.now())
+        act_verify(GROWTH_APPROVE, envelope=other, actor=world.safety.user)
     assert GrowthApproval.objects.count() == 1

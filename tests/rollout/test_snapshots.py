@@ -12,8 +12,10 @@ from govflow.audit.logkey import log_signing_key
 from govflow.audit.models import AuditEvent
 from govflow.rollout.membership import SnapshotError, SnapshotIndex, verify_snapshot
 from govflow.rollout.models import CohortSnapshot
+from govflow.rollout.predicates import build_snapshot_order
 from govflow.rollout.services import cohort_admit, cohort_remove, snapshot_publish
 from govflow.trust.note import parse_verifier_key
+from tests.auditing.support import release_json
 from tests.rollout.support import customer
 
 
@@ -115,4 +117,6 @@ def test_another_lab_gets_404_for_the_snapshot_and_auditors_see_nothing(world):
     url = f"/api/releases/{world.release.pk}/cohorts/limited_rollout/snapshot"
     assert _client(world.outsider).get(url).status_code == 404
     assert _client(world.outsider).post(url).status_code == 404
-    assert _client(world.regulator).post(url).status_code == 201
+    order = build_snapshot_order(release=release_json(world.release), stage="limited_rollout")
+    assert _client(world.regulator).post(url, {"envelope": world.regulator.sign(order)},
+                                         format="json").status_code == 201

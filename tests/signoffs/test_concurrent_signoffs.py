@@ -10,12 +10,12 @@ import threading
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from govflow.audit.models import AuditEvent
 from govflow.core.errors import Conflict
+from govflow.keys.acts import act_record, act_verify
+from govflow.signoffs.acts import SIGNOFF
 from govflow.signoffs.models import SignOff
-from govflow.signoffs.services import signoff_record, signoff_verify
 from tests import factories
 from tests.signoffs.support import SIGNOFF_POLICY, signer
 
@@ -34,9 +34,9 @@ def test_a_twice_submitted_envelope_is_stored_once(live_db):
 
     def submit(index: int) -> None:
         try:
-            verified = signoff_verify(envelope=envelope, actor=bob.user, now=timezone.now())
+            verified, _ = act_verify(SIGNOFF, envelope=envelope, actor=bob.user)
             barrier.wait(timeout=10)
-            outcomes[index] = signoff_record(verified=verified, actor=bob.user)
+            outcomes[index] = act_record(SIGNOFF, verified, actor=bob.user)
         except BaseException as exc:  # noqa: BLE001 (reported to the test, not swallowed)
             outcomes[index] = exc
         finally:

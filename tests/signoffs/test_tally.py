@@ -123,7 +123,7 @@ def test_labels_name_people_in_the_reason():
 PROBE = """
 import json, sys
 before = set(sys.modules)
-import govflow.signoffs.tally, govflow.signoffs.statement
+import govflow.signoffs.tally, govflow.signoffs.predicate
 new = {m.split(".")[0] for m in set(sys.modules) - before}
 print(json.dumps(sorted(m for m in new if m not in sys.stdlib_module_names)))
 """

@@ -45,3 +45,12 @@ def test_signing_modules_need_only_cryptography():
 
     # _cffi_backend and _openssl are the compiled halves of cryptography itself.
     assert third_party_imports(*modules) <= {"cryptography", "_cffi_backend", "_openssl"}
+
+
+def test_the_statement_layer_and_every_predicate_need_only_cryptography():
+    # The client and the offline verifier read statements with this same code.
+    modules = ["govflow.trust.statements", "govflow.signoffs.predicate",
+               "govflow.auditing.predicates", "govflow.oversight.predicates",
+               "govflow.rollout.predicates", "govflow.monitoring.predicates"]
+
+    assert third_party_imports(*modules) <= {"cryptography", "_cffi_backend", "_openssl"}

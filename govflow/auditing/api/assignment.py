@@ -9,13 +9,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from govflow.auditing import services
-from govflow.auditing.access import access_assign, access_assignment
+from govflow.auditing.access import access_assign
+from govflow.auditing.acts import ASSIGNMENT_END
 from govflow.auditing.api.serializers import AssignmentOut
+from govflow.auditing.predicates import ACCESS_LEVELS
 from govflow.auditing.selectors import assignments_visible_to
-from govflow.auditing.statements import ACCESS_LEVELS
 from govflow.core.errors import ValidationFailed
 from govflow.core.idempotency import idempotent
 from govflow.core.schema import IDEMPOTENCY_KEY, errors
+from govflow.keys.acts import act_perform
+from govflow.keys.serializers import SignedIn, envelope_of
 from govflow.releases.access import access_release
 
 
@@ -58,19 +61,13 @@ class ReleaseAssignments(APIView):
 
 
 class AssignmentEnd(APIView):
-    class Input(serializers.Serializer):
-        reason = serializers.CharField(max_length=4000)
-
-    @extend_schema(request=Input, parameters=[IDEMPOTENCY_KEY],
+    @extend_schema(request=SignedIn, parameters=[IDEMPOTENCY_KEY],
                    responses={200: AssignmentOut, **errors(400, 403, 404, 409, 422)})
     @idempotent
     def post(self, request, pk: int):
         """End an engagement early and revoke its access (regulators only: the lab cannot
-        remove its auditors)."""
-        data = self.Input(data=request.data)
-        data.is_valid(raise_exception=True)
-        access_assignment(request.user, pk, act=True)
-        assignment = services.assignment_end(assignment_id=pk,
-                                             note=data.validated_data["reason"],
-                                             actor=request.user)
+        remove its auditors). The envelope is the regulator's signed assignment-end
+        statement (`python -m govflow.client assignment-end`)."""
+        assignment = act_perform(ASSIGNMENT_END, envelope=envelope_of(request),
+                                 actor=request.user, target=pk)
         return Response(AssignmentOut(assignment).data)

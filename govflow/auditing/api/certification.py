@@ -3,24 +3,23 @@
 
 from __future__ import annotations
 
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from govflow.accounts.selectors import user_organization
-from govflow.audit.events import EventType
 from govflow.auditing import services
-from govflow.auditing.access import access_auditor, access_certificate, access_regulator
+from govflow.auditing.access import access_auditor, access_certificate
+from govflow.auditing.acts import CERTIFICATE_ISSUE, CERTIFICATE_MOVES
 from govflow.auditing.api.serializers import CertificateOut, ConflictOut, EnvelopeIn
 from govflow.auditing.models import ConflictKind
 from govflow.auditing.selectors import certificates_visible_to, conflicts_visible_to
-from govflow.auditing.signed import verify_signed
-from govflow.auditing.statements import parse_certificate
 from govflow.core.api import Pagination
 from govflow.core.idempotency import idempotent
 from govflow.core.schema import IDEMPOTENCY_KEY, errors
+from govflow.keys.acts import act_perform
+from govflow.keys.serializers import SignedIn, envelope_of
 
 
 class CertificateList(APIView):
@@ -46,13 +45,8 @@ class CertificateList(APIView):
     def post(self, request):
         """Certify an auditor organization: a statement signed with your (a regulator's)
         registered key, naming its risk areas, access levels and validity window."""
-        data = self.Input(data=request.data)
-        data.is_valid(raise_exception=True)
-        access_regulator(request.user)
-        now = timezone.now()
-        verified = verify_signed(envelope=request.data["envelope"], actor=request.user, now=now,
-                                 parse=parse_certificate)
-        certificate = services.certificate_issue(verified=verified, actor=request.user, now=now)
+        certificate = act_perform(CERTIFICATE_ISSUE, envelope=envelope_of(request),
+                                  actor=request.user)
         return Response(CertificateOut(certificate).data, status=status.HTTP_201_CREATED)
 
 
@@ -63,22 +57,17 @@ class CertificateDetail(APIView):
 
 
 class _CertificateMove(APIView):
-    move: EventType
+    move: str  # suspend | reinstate | revoke: the certificate-status statement's action
 
-    class Input(serializers.Serializer):
-        reason = serializers.CharField(max_length=4000)
-
-    @extend_schema(request=Input, parameters=[IDEMPOTENCY_KEY],
+    @extend_schema(request=SignedIn, parameters=[IDEMPOTENCY_KEY],
                    responses={200: CertificateOut, **errors(400, 403, 404, 409, 422)})
     @idempotent
     def post(self, request, pk: int):
-        data = self.Input(data=request.data)
-        data.is_valid(raise_exception=True)
-        access_certificate(request.user, pk, act=True)
-        certificate = services.certification.certificate_set_status(
-            certificate_id=pk, move=self.move, reason=data.validated_data["reason"],
-            actor=request.user,
-        )
+        """The envelope is a regulator's signed certificate-status statement
+        (`python -m govflow.client certificate-status`), naming this certificate, its
+        firm, this move and the reason."""
+        certificate = act_perform(CERTIFICATE_MOVES[self.move], envelope=envelope_of(request),
+                                  actor=request.user, target=pk)
         return Response(CertificateOut(certificate).data)
 
 
@@ -86,19 +75,19 @@ class CertificateSuspend(_CertificateMove):
     """Suspend a certificate, effective at once: its holder can neither be assigned nor
     act under it, and its conclusions stop counting, until it is reinstated."""
 
-    move = EventType.CERTIFICATE_SUSPENDED
+    move = "suspend"
 
 
 class CertificateReinstate(_CertificateMove):
     """Lift a suspension."""
 
-    move = EventType.CERTIFICATE_REINSTATED
+    move = "reinstate"
 
 
 class CertificateRevoke(_CertificateMove):
     """Revoke a certificate for good, effective at once."""
 
-    move = EventType.CERTIFICATE_REVOKED
+    move = "revoke"
 
 
 class ConflictList(APIView):

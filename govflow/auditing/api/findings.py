@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import FileResponse
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -14,12 +13,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from govflow.auditing import services
-from govflow.auditing.access import (
-    access_attachment,
-    access_engagement,
-    access_finding,
-    access_finding_action,
-)
+from govflow.auditing.access import access_attachment, access_engagement, access_finding
+from govflow.auditing.acts import CONCLUSION_RECORD, FINDING_FILE, FINDING_STATEMENT
 from govflow.auditing.api.serializers import (
     AttachmentOut,
     ConclusionOut,
@@ -30,15 +25,11 @@ from govflow.auditing.api.serializers import (
 )
 from govflow.auditing.selectors import findings_visible_to
 from govflow.auditing.services.attachments import too_large
-from govflow.auditing.signed import verify_signed
-from govflow.auditing.statements import (
-    parse_conclusion,
-    parse_finding,
-    parse_finding_statement,
-)
 from govflow.core.api import Pagination
 from govflow.core.idempotency import idempotent
 from govflow.core.schema import IDEMPOTENCY_KEY, errors
+from govflow.keys.acts import act_perform
+from govflow.keys.serializers import envelope_of
 
 
 def _returned() -> serializers.CharField:
@@ -154,13 +145,7 @@ class FindingList(APIView):
         """File a finding: a statement signed with your registered key, on a release you
         are assigned to audit. It can never be edited or deleted; later statements are
         appended (POST /api/findings/{id}/statements)."""
-        data = self.Input(data=request.data)
-        data.is_valid(raise_exception=True)
-        now = timezone.now()
-        verified = verify_signed(envelope=request.data["envelope"], actor=request.user, now=now,
-                                 parse=parse_finding)
-        access_engagement(request.user, verified.claim.release)
-        finding = services.finding_file(verified=verified, actor=request.user, now=now)
+        finding = act_perform(FINDING_FILE, envelope=envelope_of(request), actor=request.user)
         # A finding just filed has no statements yet: open, at the severity it was filed.
         finding.current_status, finding.current_severity = "open", finding.severity
         finding.release_returned_to = finding.returned_to
@@ -185,15 +170,8 @@ class FindingStatementAppend(APIView):
         """Append a signed statement: the lab's response, dispute or risk acceptance; the
         filing auditor's amendment or resolution; an escalation; a regulator's decision.
         409 when the finding's status does not allow it."""
-        data = self.Input(data=request.data)
-        data.is_valid(raise_exception=True)
-        finding = access_finding(request.user, pk)
-        now = timezone.now()
-        verified = verify_signed(envelope=request.data["envelope"], actor=request.user, now=now,
-                                 parse=parse_finding_statement)
-        access_finding_action(request.user, finding, verified.claim.action)
-        row = services.finding_statement_append(finding_id=pk, verified=verified,
-                                                actor=request.user, now=now)
+        row = act_perform(FINDING_STATEMENT, envelope=envelope_of(request), actor=request.user,
+                          target=pk)
         row.release_returned_to = row.returned_to
         return Response(StatementAppendedOut(row).data, status=status.HTTP_201_CREATED)
 
@@ -208,12 +186,7 @@ class ConclusionSubmit(APIView):
     def post(self, request):
         """Conclude your engagement (pass, pass_with_conditions or fail), listing every
         finding you filed in it. Ends your access; a fail may send the release back."""
-        data = self.Input(data=request.data)
-        data.is_valid(raise_exception=True)
-        now = timezone.now()
-        verified = verify_signed(envelope=request.data["envelope"], actor=request.user, now=now,
-                                 parse=parse_conclusion)
-        access_engagement(request.user, verified.claim.release)
-        conclusion = services.conclusion_record(verified=verified, actor=request.user, now=now)
+        conclusion = act_perform(CONCLUSION_RECORD, envelope=envelope_of(request),
+                                 actor=request.user)
         conclusion.release_returned_to = conclusion.returned_to
         return Response(ConclusionRecordedOut(conclusion).data, status=status.HTTP_201_CREATED)

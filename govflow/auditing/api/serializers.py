@@ -1,5 +1,5 @@
-"""Output serializers of auditing (input serializers live next to their endpoint), and
-the DSSE envelope every signed auditing statement arrives in."""
+"""Output serializers of auditing (input serializers live next to their endpoint; the
+DSSE envelope is `govflow.keys.serializers.EnvelopeIn`)."""
 
 from __future__ import annotations
 
@@ -15,22 +15,7 @@ from govflow.auditing.models import (
     FindingAttachment,
     FindingStatement,
 )
-
-
-class EnvelopeIn(serializers.Serializer):
-    """A DSSE envelope (payloadType application/vnd.in-toto+json)."""
-
-    class Signature(serializers.Serializer):
-        keyid = serializers.CharField(max_length=200, required=False, allow_blank=True,
-                                      trim_whitespace=False)
-        sig = serializers.CharField(max_length=200, trim_whitespace=False)
-
-    payload = serializers.CharField(max_length=200_000, trim_whitespace=False,
-                                    help_text="base64 of the statement's JSON")
-    payloadType = serializers.CharField(  # noqa: N815 (the DSSE field name)
-        max_length=200, trim_whitespace=False, help_text="application/vnd.in-toto+json"
-    )
-    signatures = Signature(many=True, allow_empty=False, max_length=8)  # type: ignore[call-arg]  # ListSerializer takes max_length
+from govflow.keys.serializers import EnvelopeIn  # noqa: F401 (re-exported for the views)
 
 
 class CertificateOut(serializers.ModelSerializer):

@@ -8,7 +8,7 @@ critical) sends the release back to that stage at once: the "fix and re-submit" 
 
 from __future__ import annotations
 
-from govflow.auditing.statements import SEVERITIES
+from govflow.auditing.predicates import SEVERITIES
 from govflow.gates.params import Param
 from govflow.gates.registry import GateKind, GateResult
 

@@ -92,7 +92,7 @@ def evaluate(params, ctx) -> GateResult:
 
 
 def check(params) -> list[tuple[str, str]]:
-    from govflow.auditing.statements import NAME
+    from govflow.auditing.predicates import NAME
 
     bad = [a for a in params["risk_areas"] if not NAME.match(a)]
     if not params["risk_areas"]:

@@ -16,8 +16,9 @@ from datetime import date, datetime
 from django.db import transaction
 from django.utils import timezone
 
-from govflow.accounts.models import Organization, OrganizationKind, Role
-from govflow.accounts.selectors import user_organization, user_roles
+from govflow.accounts.access import is_auditor
+from govflow.accounts.models import Organization, OrganizationKind
+from govflow.accounts.selectors import user_organization
 from govflow.audit.events import EventType
 from govflow.audit.services import audit_append
 from govflow.auditing.locks import lock_assignment
@@ -29,14 +30,16 @@ from govflow.auditing.models import (
     EndReason,
 )
 from govflow.auditing.policy import audit_rules
+from govflow.auditing.predicates import ACCESS_LEVELS
 from govflow.auditing.selectors import (
     conflicts_between,
     consecutive_engagements,
     current_stage_entry,
 )
-from govflow.auditing.signed import iso
-from govflow.auditing.statements import ACCESS_LEVELS
+from govflow.auditing.services.standing import iso
 from govflow.core.errors import Conflict, field_error
+from govflow.keys.acts import release_subject, signed_fields, subject_check
+from govflow.keys.verification import Verified
 from govflow.releases.locks import lock_release
 from govflow.releases.models import ReleaseStatus
 
@@ -117,9 +120,7 @@ def assignment_create(*, release_id: int, auditor, ends_at: datetime, actor,
                       f"release {release.pk} is at {release.stage}, and the stage it would "
                       f"enter next ({rules.entering or 'none'}) has no third_party_audit gate")
     org = user_organization(auditor)
-    if org is None or org.kind != OrganizationKind.AUDITOR or Role.AUDITOR not in user_roles(
-        auditor
-    ):
+    if org is None or not is_auditor(auditor):
         raise field_error("auditor", f"{auditor.get_username()} is not an auditor")
     if ends_at <= now:
         raise field_error("ends_at", f"must be in the future (now is {iso(now)})")
@@ -185,7 +186,7 @@ def close_engagement(assignment: Assignment, *, reason: str, note: str,
 
 
 def end_assignment_locked(assignment: Assignment, *, reason: str, note: str, actor,
-                          now: datetime) -> Assignment:
+                          now: datetime, signed: Verified | None = None) -> Assignment:
     grant_id = close_engagement(assignment, reason=reason, note=note, now=now)
     audit_append(
         event_type=EventType.ASSIGNMENT_ENDED,
@@ -194,7 +195,8 @@ def end_assignment_locked(assignment: Assignment, *, reason: str, note: str, act
         organization_id=assignment.release.organization_id,
         release_id=assignment.release_id,
         payload={"assignment": assignment.pk, "auditor": assignment.auditor.get_username(),
-                 "end_reason": reason, "note": note, "grant_revoked": grant_id},
+                 "end_reason": reason, "note": note, "grant_revoked": grant_id,
+                 **signed_fields(signed)},
     )
     return assignment
 
@@ -211,3 +213,23 @@ def assignment_end(*, assignment_id: int, note: str, actor,
         raise Conflict(f"assignment {assignment.pk} already ended ({assignment.end_reason})")
     return end_assignment_locked(assignment, reason=EndReason.ENDED_BY_REGULATOR,
                                  note=note.strip(), actor=actor, now=now)
+
+
+def assignment_end_record(*, verified: Verified, actor, now: datetime, target: int,
+                          context=None) -> Assignment:
+    """The regulator's signed early end of engagement ``target`` (inside the kernel's
+    recording transaction): the statement names the assignment and its release."""
+    claim = verified.claim
+    if claim.assignment != target:
+        raise field_error("envelope.payload: predicate.assignment", f"must be {target}")
+    release = lock_release(claim.release)  # the release first, as every service locks
+    assignment = lock_assignment(target)
+    if assignment.release_id != release.pk:
+        raise field_error("envelope.payload: predicate.release",
+                          f"assignment {target} is on release {assignment.release_id}")
+    subject_check(verified, release_subject(release), release.pk)
+    if not assignment.is_open:
+        raise Conflict(f"assignment {assignment.pk} already ended ({assignment.end_reason})")
+    return end_assignment_locked(assignment, reason=EndReason.ENDED_BY_REGULATOR,
+                                 note=claim.reason.strip(), actor=actor, now=now,
+                                 signed=verified)

@@ -1,8 +1,9 @@
 """Certifying auditor organizations, and suspending, reinstating or revoking a
 certificate. Each is one transaction with one audit event.
 
-A certificate is the regulator's signed statement; suspension and revocation are not
-re-signed but are logged acts of a regulator, and take effect at once: every check of
+A certificate is the regulator's signed statement, and so is each suspension,
+reinstatement and revocation through the API (the certificate-status predicate, run by
+the kernel); they take effect at once: every check of
 a certificate (assignment, filing, the access grants others read, the gate) reads its
 status as committed, so nothing is accepted under it after the change commits.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from govflow.accounts.models import Organization, OrganizationKind
@@ -19,14 +20,16 @@ from govflow.audit.events import EventType
 from govflow.audit.services import audit_append
 from govflow.auditing.locks import lock_certificate
 from govflow.auditing.models import Assignment, Certificate, CertificateStatus
-from govflow.auditing.signed import Verified, iso, recheck_key, replayed
-from govflow.core.errors import Conflict, field_error
+from govflow.auditing.services.standing import iso
+from govflow.core.errors import Conflict, ValidationFailed, field_error
+from govflow.keys.acts import signed_fields
+from govflow.keys.verification import Verified
 
 
-@transaction.atomic
-def certificate_issue(*, verified: Verified, actor, now: datetime | None = None) -> Certificate:
-    """Record a regulator's signed certificate of an auditor organization."""
-    now = now or timezone.now()
+def certificate_issue(*, verified: Verified, actor, now: datetime, target=None,
+                      context=None) -> Certificate:
+    """Record a regulator's signed certificate of an auditor organization (inside the
+    kernel's recording transaction, `govflow.keys.acts`)."""
     claim = verified.claim
     auditor = Organization.objects.filter(slug=claim.auditor).first()
     if auditor is None or auditor.kind != OrganizationKind.AUDITOR:
@@ -35,20 +38,14 @@ def certificate_issue(*, verified: Verified, actor, now: datetime | None = None)
     if claim.valid_until <= now:
         raise field_error("envelope.payload: predicate.valid_until",
                           f"is already past (now is {iso(now)})")
-    key = recheck_key(verified.key, now)
-    if Certificate.objects.filter(nonce=claim.nonce).exists():
-        raise replayed()
-    try:
-        with transaction.atomic():  # savepoint: a concurrent twin loses on the nonce
-            certificate = Certificate.objects.create(
-                auditor=auditor, issued_by=actor, key=key, risk_areas=claim.risk_areas,
-                access_levels=claim.access_levels, standard=claim.standard,
-                valid_from=claim.valid_from, valid_until=claim.valid_until, nonce=claim.nonce,
-                claimed_signed_at=claim.signed_at, envelope=verified.envelope,
-                statement=verified.statement, issued_at=now,
-            )
-    except IntegrityError as exc:
-        raise replayed() from exc
+    key = verified.key
+    certificate = Certificate.objects.create(
+        auditor=auditor, issued_by=actor, key=key, risk_areas=claim.risk_areas,
+        access_levels=claim.access_levels, standard=claim.standard,
+        valid_from=claim.valid_from, valid_until=claim.valid_until, nonce=claim.nonce,
+        claimed_signed_at=claim.signed_at, envelope=verified.envelope,
+        statement=verified.statement, issued_at=now,
+    )
     audit_append(
         event_type=EventType.CERTIFICATE_ISSUED,
         actor=actor,
@@ -86,8 +83,10 @@ _MOVES = {
 
 @transaction.atomic
 def certificate_set_status(*, certificate_id: int, move: EventType, reason: str, actor,
-                           now: datetime | None = None) -> Certificate:
-    """Suspend, reinstate or revoke a certificate. A revocation is final."""
+                           now: datetime | None = None,
+                           signed: Verified | None = None) -> Certificate:
+    """Suspend, reinstate or revoke a certificate. A revocation is final. ``signed`` is the
+    regulator's verified statement ordering it (its signature rides in the event)."""
     allowed_from, new_status = _MOVES[move]
     if not reason.strip():
         raise field_error("reason", "may not be blank")
@@ -111,9 +110,33 @@ def certificate_set_status(*, certificate_id: int, move: EventType, reason: str,
         organization_id=certificate.auditor_id,
         payload={"certificate": certificate.pk, "auditor_id": certificate.auditor_id,
                  "from_status": old, "to_status": new_status, "reason": reason.strip(),
-                 "open_assignments": engagements},
+                 "open_assignments": engagements, **signed_fields(signed)},
     )
     return certificate
+
+
+MOVE_OF_ACTION = {"suspend": EventType.CERTIFICATE_SUSPENDED,
+                  "reinstate": EventType.CERTIFICATE_REINSTATED,
+                  "revoke": EventType.CERTIFICATE_REVOKED}
+
+
+def certificate_status_record(*, verified: Verified, actor, now: datetime, target: int,
+                              context: str) -> Certificate:
+    """A signed suspension, reinstatement or revocation of certificate ``target``; the
+    statement must say ``context`` (the endpoint's move) and name the certificate's firm.
+    Inside the kernel's recording transaction."""
+    claim = verified.claim
+    if claim.action != context:
+        raise ValidationFailed(f"the statement says {claim.action!r}, this endpoint records "
+                               f"{context!r}", detail={"rule": "wrong_action"})
+    if claim.certificate != target:
+        raise field_error("envelope.payload: predicate.certificate", f"must be {target}")
+    certificate = lock_certificate(target)
+    if certificate.auditor.slug != claim.auditor:
+        raise field_error("envelope.payload: predicate.auditor",
+                          f"certificate {target} is of {certificate.auditor.slug}")
+    return certificate_set_status(certificate_id=target, move=MOVE_OF_ACTION[context],
+                                  reason=claim.reason, actor=actor, now=now, signed=verified)
 
 
 def certificate_suspend(*, certificate_id: int, reason: str, actor) -> Certificate:

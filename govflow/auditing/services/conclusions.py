@@ -12,9 +12,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
-from django.utils import timezone
-
 from govflow.audit.events import EventType
 from govflow.audit.services import audit_append
 from govflow.auditing.locks import lock_assignment
@@ -22,14 +19,9 @@ from govflow.auditing.models import Conclusion, EndReason, Finding
 from govflow.auditing.services.assignment import close_engagement
 from govflow.auditing.services.returns import return_if_policy_says
 from govflow.auditing.services.standing import certificate_refusal
-from govflow.auditing.signed import (
-    Verified,
-    check_subject,
-    recheck_key,
-    replayed,
-    subject_of,
-)
 from govflow.core.errors import Conflict, NotFound, ValidationFailed
+from govflow.keys.acts import release_subject, subject_check
+from govflow.keys.verification import Verified
 from govflow.releases.locks import lock_release
 from govflow.releases.models import Release
 
@@ -39,9 +31,9 @@ def _payload_error(field: str, message: str) -> ValidationFailed:
         {"path": f"envelope.payload: predicate.{field}", "message": message}]})
 
 
-@transaction.atomic
-def conclusion_record(*, verified: Verified, actor, now: datetime | None = None) -> Conclusion:
-    now = now or timezone.now()
+def conclusion_record(*, verified: Verified, actor, now: datetime, target=None,
+                      context=None) -> Conclusion:
+    """Inside the kernel's recording transaction (`govflow.keys.acts`)."""
     claim = verified.claim
     failed = claim.result == "fail"
     # A fail may move the release: take its lock first, before the assignment's.
@@ -62,7 +54,7 @@ def conclusion_record(*, verified: Verified, actor, now: datetime | None = None)
     refusal = certificate_refusal(assignment.certificate, now)
     if refusal is not None:
         raise refusal
-    check_subject(claim, subject_of(release), release.pk)
+    subject_check(verified, release_subject(release), release.pk)
     filed = set(Finding.objects.filter(assignment=assignment).values_list("id", flat=True))
     named = set(claim.findings)
     if named != filed:
@@ -71,19 +63,13 @@ def conclusion_record(*, verified: Verified, actor, now: datetime | None = None)
                  if missing else []) + (
             [f"names finding(s) {foreign} you did not file in this engagement"] if foreign else [])
         raise _payload_error("findings", "the conclusion " + " and ".join(parts))
-    key = recheck_key(verified.key, now)
-    if Conclusion.objects.filter(nonce=claim.nonce).exists():
-        raise replayed()
-    try:
-        with transaction.atomic():
-            conclusion = Conclusion.objects.create(
-                assignment=assignment, release=release, auditor=actor, key=key,
-                result=claim.result, summary=claim.summary, conditions=claim.conditions,
-                nonce=claim.nonce, claimed_signed_at=claim.signed_at,
-                envelope=verified.envelope, statement=verified.statement, recorded_at=now,
-            )
-    except IntegrityError as exc:
-        raise replayed() from exc
+    key = verified.key
+    conclusion = Conclusion.objects.create(
+        assignment=assignment, release=release, auditor=actor, key=key,
+        result=claim.result, summary=claim.summary, conditions=claim.conditions,
+        nonce=claim.nonce, claimed_signed_at=claim.signed_at,
+        envelope=verified.envelope, statement=verified.statement, recorded_at=now,
+    )
     if filed:
         conclusion.findings.add(*sorted(filed))
     grant = close_engagement(assignment, reason=EndReason.CONCLUDED,

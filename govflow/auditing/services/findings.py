@@ -1,10 +1,10 @@
 """Filing findings and appending statements to them.
 
 A finding is recorded only if its envelope verifies under a usable key of the filing
-auditor (checked before this transaction, `govflow.auditing.signed`), the auditor's
+auditor (the kernel, `govflow.keys.acts`, which also spends the nonce), the auditor's
 engagement on the release is in force (open assignment, access grant, active and
 unexpired certificate), the statement is about the release's system version, every
-attachment it names was uploaded, and its nonce is new. Nothing is ever changed
+attachment it names was uploaded. Nothing is ever changed
 afterwards: a response, an amendment, a resolution or a decision is a new signed
 statement appended under the finding's row lock, checked against the lifecycle.
 """
@@ -12,9 +12,6 @@ statement appended under the finding's row lock, checked against the lifecycle.
 from __future__ import annotations
 
 from datetime import datetime
-
-from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from govflow.accounts.selectors import user_organization
 from govflow.audit.events import EventType
@@ -25,14 +22,9 @@ from govflow.auditing.models import Finding, FindingStatement
 from govflow.auditing.services.attachments import attachments_named
 from govflow.auditing.services.returns import return_if_policy_says
 from govflow.auditing.services.standing import engagement_in_force, require_certified
-from govflow.auditing.signed import (
-    Verified,
-    check_subject,
-    recheck_key,
-    replayed,
-    subject_of,
-)
 from govflow.core.errors import Conflict, NotFound, ValidationFailed
+from govflow.keys.acts import release_subject, subject_check
+from govflow.keys.verification import Verified
 from govflow.releases.locks import lock_release
 from govflow.releases.models import Release
 
@@ -53,10 +45,10 @@ def _signed_fields(verified: Verified, key) -> dict:
             "envelope": verified.envelope, "statement": verified.statement}
 
 
-@transaction.atomic
-def finding_file(*, verified: Verified, actor, now: datetime | None = None) -> Finding:
-    """Record a signed finding. A critical one may send the release back (policy)."""
-    now = now or timezone.now()
+def finding_file(*, verified: Verified, actor, now: datetime, target=None,
+                 context=None) -> Finding:
+    """Record a signed finding (inside the kernel's recording transaction). A critical
+    one may send the release back (policy)."""
     claim = verified.claim
     critical = claim.severity == CRITICAL
     # Only a critical finding can move the release, so only it takes the release lock
@@ -64,23 +56,18 @@ def finding_file(*, verified: Verified, actor, now: datetime | None = None) -> F
     # engagement alone and do not queue behind each other on the release row.
     release = _release(claim.release, lock=True) if critical else None
     engagement = engagement_in_force(release_id=claim.release, auditor=actor, now=now,
-                                     lock=True, key=verified.key)
-    check_subject(claim, engagement.subject, engagement.release_id)
+                                     lock=True)
+    subject_check(verified, engagement.subject, engagement.release_id)
     attachments = attachments_named(engagement.release_id, claim.attachments)
     org = user_organization(actor)
-    try:
-        # The nonce's unique constraint refuses a replay, including a concurrent twin's;
-        # the error ends this service's savepoint and nothing else runs in it.
-        finding = Finding.objects.create(
-            release_id=engagement.release_id, assignment_id=engagement.assignment_id,
-            auditor=actor, auditor_organization=org, key=verified.key,
-            title=claim.title, severity=claim.severity, category=claim.category,
-            description=claim.description, reproduction_steps=claim.reproduction_steps,
-            nonce=claim.nonce, claimed_signed_at=claim.signed_at,
-            envelope=verified.envelope, statement=verified.statement, filed_at=now,
-        )
-    except IntegrityError as exc:
-        raise replayed() from exc
+    finding = Finding.objects.create(
+        release_id=engagement.release_id, assignment_id=engagement.assignment_id,
+        auditor=actor, auditor_organization=org, key=verified.key,
+        title=claim.title, severity=claim.severity, category=claim.category,
+        description=claim.description, reproduction_steps=claim.reproduction_steps,
+        nonce=claim.nonce, claimed_signed_at=claim.signed_at,
+        envelope=verified.envelope, statement=verified.statement, filed_at=now,
+    )
     if attachments:
         finding.attachments.add(*attachments)
     finding.filed_attachments = attachments  # shown as attached, without reading them back
@@ -113,12 +100,12 @@ def finding_state(finding: Finding) -> tuple[str, str]:
     return latest if latest is not None else (OPEN, finding.severity)
 
 
-@transaction.atomic
-def finding_statement_append(*, finding_id: int, verified: Verified, actor,
-                             now: datetime | None = None) -> FindingStatement:
+def finding_statement_append(*, verified: Verified, actor, now: datetime, target: int,
+                             context=None) -> FindingStatement:
     """Append a signed response, amendment, resolution, risk acceptance, dispute,
-    escalation or decision. The caller has checked the actor's party may take it."""
-    now = now or timezone.now()
+    escalation or decision to finding ``target`` (inside the kernel's recording
+    transaction). The kernel's authorise step has checked the actor's party may take it."""
+    finding_id = target
     claim = verified.claim
     if claim.finding != finding_id:
         raise ValidationFailed(
@@ -135,7 +122,7 @@ def finding_statement_append(*, finding_id: int, verified: Verified, actor,
             detail={"fields": [{"path": "envelope.payload: predicate.release",
                                 "message": f"must be {finding.release_id}"}]},
         )
-    check_subject(claim, subject_of(release), release.pk)
+    subject_check(verified, release_subject(release), release.pk)
     status, severity = finding_state(finding)
     try:
         status_to = next_status(action=claim.action, status=status, severity=severity,
@@ -145,22 +132,16 @@ def finding_statement_append(*, finding_id: int, verified: Verified, actor,
     if actor.pk == finding.auditor_id:
         require_certified(finding.assignment, now)
     attachments = attachments_named(release.pk, claim.attachments)
-    key = recheck_key(verified.key, now)
-    if FindingStatement.objects.filter(nonce=claim.nonce).exists():
-        raise replayed()
+    key = verified.key
     org = user_organization(actor)
-    try:
-        with transaction.atomic():
-            row = FindingStatement.objects.create(
-                finding=finding, author=actor, author_organization=org, key=key,
-                action=claim.action, text=claim.text, outcome=claim.outcome or "",
-                status_from=status, status_to=status_to,
-                severity_after=claim.severity or severity, nonce=claim.nonce,
-                claimed_signed_at=claim.signed_at, envelope=verified.envelope,
-                statement=verified.statement, recorded_at=now,
-            )
-    except IntegrityError as exc:
-        raise replayed() from exc
+    row = FindingStatement.objects.create(
+        finding=finding, author=actor, author_organization=org, key=key,
+        action=claim.action, text=claim.text, outcome=claim.outcome or "",
+        status_from=status, status_to=status_to,
+        severity_after=claim.severity or severity, nonce=claim.nonce,
+        claimed_signed_at=claim.signed_at, envelope=verified.envelope,
+        statement=verified.statement, recorded_at=now,
+    )
     if attachments:
         row.attachments.add(*attachments)
     audit_append(

@@ -12,11 +12,15 @@ from django.db.models import F
 
 from govflow.auditing.models import AccessGrant, Assignment, Certificate, CertificateStatus
 from govflow.auditing.selectors import covering_certificate
-from govflow.auditing.signed import iso
 from govflow.core.errors import Conflict, NotFound, PermissionDenied
+from govflow.core.times import rfc3339_or_none
 from govflow.keys.models import SigningKey
 from govflow.releases.models import Release
 from govflow.systems.models import SystemVersion
+
+
+def iso(moment: datetime | None) -> str | None:
+    return rfc3339_or_none(moment)
 
 
 def _refuse(rule: str, message: str) -> PermissionDenied:

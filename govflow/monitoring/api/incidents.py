@@ -12,13 +12,17 @@ from govflow.core.api import Pagination
 from govflow.core.errors import field_error
 from govflow.core.idempotency import idempotent
 from govflow.core.schema import IDEMPOTENCY_KEY, errors
+from govflow.keys.acts import act_perform
+from govflow.keys.serializers import envelope_of
 from govflow.monitoring import services
 from govflow.monitoring.access import (
     access_incident,
     access_incident_file_report,
     access_incident_report,
     access_incident_resolve,
+    require_unsigned_allowed,
 )
+from govflow.monitoring.acts import INCIDENT_FILE, INCIDENT_RESOLVE
 from govflow.monitoring.api.serializers import IncidentDetailOut, IncidentOut, ReportOut
 from govflow.monitoring.models import ClockKind, Incident
 from govflow.monitoring.selectors import incidents_visible_to
@@ -64,12 +68,22 @@ class IncidentList(APIView):
         return paginator.get_paginated_response(IncidentOut(page, many=True).data)
 
     @extend_schema(request=Input, parameters=[IDEMPOTENCY_KEY],
-                   responses={201: IncidentDetailOut, **errors(400, 404, 422)})
+                   responses={201: IncidentDetailOut, **errors(400, 403, 404, 422)})
     @idempotent
     def post(self, request):
         """Report an incident. The policy's response runs at once: e.g. a critical one
         pauses the release (access checks refuse from then on), notifies the regulator
-        and starts the reporting clock; `response` says what was done."""
+        and starts the reporting clock; `response` says what was done.
+
+        A regulator or an auditor sends `{"envelope": …}`, their signed incident
+        statement (`python -m govflow.client incident`); the lab's people and its
+        monitoring sources may send the fields with their token."""
+        if "envelope" in request.data:
+            incident = act_perform(INCIDENT_FILE, envelope=envelope_of(request),
+                                   actor=request.user)
+            return Response(IncidentDetailOut(incident, context={"now": timezone.now()}).data,
+                            status=status.HTTP_201_CREATED)
+        require_unsigned_allowed(request.user, "an incident")
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
@@ -101,7 +115,13 @@ class IncidentResolve(APIView):
     def post(self, request, pk: int):
         """Resolve an incident (the lab's release managers and safety officers, or a
         regulator). A follow-up report owed becomes the final report owed. It does not
-        resume a paused release: that is a decision of its own."""
+        resume a paused release: that is a decision of its own. A regulator sends
+        `{"envelope": …}`, their signed incident-resolution statement."""
+        if "envelope" in request.data:
+            incident = act_perform(INCIDENT_RESOLVE, envelope=envelope_of(request),
+                                   actor=request.user, target=pk)
+            return Response(IncidentDetailOut(incident, context={"now": timezone.now()}).data)
+        require_unsigned_allowed(request.user, "a resolution")
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         access_incident_resolve(request.user, pk)

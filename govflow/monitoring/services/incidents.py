@@ -17,8 +17,10 @@ from django.utils import timezone
 
 from govflow.audit.events import EventType
 from govflow.audit.services import audit_append
-from govflow.core.errors import Conflict, NotFound, ValidationFailed, field_error
+from govflow.core.errors import Conflict, NotFound, field_error
 from govflow.core.times import rfc3339_or_none
+from govflow.keys.acts import release_subject, signed_fields, subject_check
+from govflow.keys.verification import Verified
 from govflow.monitoring.models import (
     ClockKind,
     Incident,
@@ -47,19 +49,21 @@ _MAX_BACKDATE = timedelta(days=365)
 @transaction.atomic
 def incident_report(*, release_id: int, severity: str, category: str, description: str,
                     evidence_digests: list[str], actor, detected_at: datetime | None = None,
-                    source_id: int | None = None) -> Incident:
+                    source_id: int | None = None, signed: Verified | None = None) -> Incident:
+    """``signed``: the reporter's verified statement (a regulator's or an auditor's
+    incident is a signed act, `govflow.monitoring.acts`); its signature rides in the event."""
     release = lock_release(release_id)
     now = timezone.now()
     detected_at = detected_at or now
     if detected_at > now + _FUTURE_SKEW:
-        raise ValidationFailed("detected_at is in the future", detail={"fields": [
-            {"path": "detected_at", "message": "must not be after now"}]})
+        raise field_error("detected_at", "must not be after now",
+                          summary="detected_at is in the future")
     if detected_at < now - _MAX_BACKDATE:
         # The probe sent year 1. Every reporting clock is long overdue after a year, so an
         # older awareness is a typo, and a far-past date breaks the clocks' arithmetic.
-        raise ValidationFailed("detected_at is too far in the past", detail={"fields": [
-            {"path": "detected_at",
-             "message": f"must be within {_MAX_BACKDATE.days} days before now"}]})
+        raise field_error("detected_at",
+                          f"must be within {_MAX_BACKDATE.days} days before now",
+                          summary="detected_at is too far in the past")
     source = None
     if source_id is not None:
         source = MonitoringSource.objects.filter(pk=source_id, release=release).first()
@@ -86,7 +90,8 @@ def incident_report(*, release_id: int, severity: str, category: str, descriptio
             "evidence_digests": list(evidence_digests), "detected_at": rfc3339_or_none(detected_at),
             "source": source.pk if source else None, "response": incident.response}
     audit_append(event_type=EventType.INCIDENT_REPORTED, actor=actor, subject=incident,
-                 organization_id=release.organization_id, release_id=release.pk, payload=body)
+                 organization_id=release.organization_id, release_id=release.pk,
+                 payload={**body, **signed_fields(signed)})
     if notify_regulator:
         notify(organizations=regulators(), release=release, kind="incident", body=body,
                subject=f"{severity.capitalize()} {category} incident #{incident.pk} on "
@@ -102,6 +107,35 @@ def incident_report(*, release_id: int, severity: str, category: str, descriptio
     return incident
 
 
+def incident_file_signed(*, verified: Verified, actor, now: datetime, target=None,
+                         context=None) -> Incident:
+    """A signed incident (inside the kernel's recording transaction)."""
+    claim = verified.claim
+    release = lock_release(claim.release)
+    subject_check(verified, release_subject(release), release.pk)
+    return incident_report(
+        release_id=release.pk, severity=claim.severity, category=claim.category,
+        description=claim.description, evidence_digests=claim.evidence_digests,
+        detected_at=claim.detected_at, actor=actor, signed=verified)
+
+
+def incident_resolve_signed(*, verified: Verified, actor, now: datetime, target: int,
+                            context=None) -> Incident:
+    """A signed resolution of incident ``target`` (inside the kernel's transaction)."""
+    claim = verified.claim
+    if claim.incident != target:
+        raise field_error("envelope.payload: predicate.incident", f"must be {target}",
+                          summary=f"the statement resolves incident {claim.incident}, not "
+                          f"{target}")
+    incident = _lock_incident(target)
+    if incident.release_id != claim.release:
+        raise field_error("envelope.payload: predicate.release", f"must be {incident.release_id}",
+                          summary=f"incident {target} is on release {incident.release_id}")
+    subject_check(verified, release_subject(incident.release), incident.release_id)
+    return incident_resolve(incident_id=target, resolution=claim.resolution, actor=actor,
+                            signed=verified)
+
+
 def _lock_incident(incident_id: int) -> Incident:
     found = Incident.objects.filter(pk=incident_id).values_list("release_id", flat=True).first()
     if found is None:
@@ -112,13 +146,14 @@ def _lock_incident(incident_id: int) -> Incident:
 
 
 @transaction.atomic
-def incident_resolve(*, incident_id: int, resolution: str, actor) -> Incident:
+def incident_resolve(*, incident_id: int, resolution: str, actor,
+                     signed: Verified | None = None) -> Incident:
     incident = _lock_incident(incident_id)
     if incident.status != IncidentStatus.OPEN:
         raise Conflict(f"incident {incident.pk} is already resolved")
     if not resolution.strip():
-        raise ValidationFailed("a resolution must say what was done", detail={"fields": [
-            {"path": "resolution", "message": "may not be blank"}]})
+        raise field_error("resolution", "may not be blank",
+                          summary="a resolution must say what was done")
     now = timezone.now()
     incident.status, incident.resolved_at = IncidentStatus.RESOLVED, now
     incident.resolved_by, incident.resolution = actor, resolution
@@ -136,7 +171,7 @@ def incident_resolve(*, incident_id: int, resolution: str, actor) -> Incident:
     audit_append(event_type=EventType.INCIDENT_RESOLVED, actor=actor, subject=incident,
                  organization_id=release.organization_id, release_id=release.pk,
                  payload={"incident": incident.pk, "resolution": resolution,
-                          "clock": clock_json(final or clock)})
+                          "clock": clock_json(final or clock), **signed_fields(signed)})
     return incident
 
 

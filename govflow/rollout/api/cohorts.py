@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from govflow.accounts.access import not_found
-from govflow.core.errors import ValidationFailed
+from govflow.accounts.access import is_regulator, not_found
+from govflow.core.errors import PermissionDenied, ValidationFailed
 from govflow.core.idempotency import idempotent
 from govflow.core.schema import IDEMPOTENCY_KEY, errors
+from govflow.keys.acts import act_perform
+from govflow.keys.serializers import SignedIn, envelope_of
 from govflow.rollout import services
 from govflow.rollout.access import (
     ADMITTERS,
@@ -22,10 +23,11 @@ from govflow.rollout.access import (
     access_snapshot_publish,
     is_lab_of,
 )
+from govflow.rollout.acts import GROWTH_APPROVE, SNAPSHOT_PUBLISH
 from govflow.rollout.api.check import EXTERNAL_ID
 from govflow.rollout.api.serializers import ApprovalOut, CohortOut, MemberOut, SnapshotOut
-from govflow.rollout.growth import DECISIONS
 from govflow.rollout.policy import cohort_rules
+from govflow.rollout.predicates import DECISIONS
 from govflow.rollout.selectors import (
     active_members,
     approved_limit,
@@ -132,20 +134,13 @@ class GrowthPayload(APIView):
 
 
 class GrowthApprovalSubmit(APIView):
-    class Input(serializers.Serializer):
-        envelope = serializers.DictField(help_text="DSSE envelope of a cohort-growth statement")
-
-    @extend_schema(request=Input, parameters=[IDEMPOTENCY_KEY],
+    @extend_schema(request=SignedIn, parameters=[IDEMPOTENCY_KEY],
                    responses={201: ApprovalOut, **errors(400, 403, 404, 409, 422)})
     @idempotent
     def post(self, request):
         """Record a signed approval (or rejection) of growing a cohort past a step."""
-        data = self.Input(data=request.data)
-        data.is_valid(raise_exception=True)
-        verified = services.growth_verify(envelope=data.validated_data["envelope"],
-                                          actor=request.user, now=timezone.now())
-        access_rollout(request.user, verified.claim.release)
-        approval = services.growth_record(verified=verified, actor=request.user)
+        approval = act_perform(GROWTH_APPROVE, envelope=envelope_of(request),
+                               actor=request.user)
         return Response(ApprovalOut(approval).data, status=status.HTTP_201_CREATED)
 
 
@@ -164,12 +159,23 @@ class CohortSnapshotView(APIView):
         context = {"with_members": is_lab_of(request.user, release)}
         return Response(SnapshotOut(snapshot, context=context).data)
 
-    @extend_schema(request=None, parameters=[IDEMPOTENCY_KEY],
-                   responses={201: SnapshotOut, **errors(403, 404, 422)})
+    @extend_schema(request=SignedIn, parameters=[IDEMPOTENCY_KEY],
+                   responses={201: SnapshotOut, **errors(400, 403, 404, 422)})
     @idempotent
     def post(self, request, pk: int, stage: str):
-        """Sign a snapshot of the cohort as it is now (one per cohort version)."""
+        """Sign a snapshot of the cohort as it is now (one per cohort version). A regulator
+        sends `{"envelope": …}`, their signed snapshot order; the lab's release managers
+        may order it with their token (the snapshot is signed with the log's key)."""
         release = access_snapshot_publish(request.user, pk)
+        if "envelope" in request.data:
+            snapshot = act_perform(SNAPSHOT_PUBLISH, envelope=envelope_of(request),
+                                   actor=request.user, target=(pk, stage))
+            return Response(SnapshotOut(snapshot, context={
+                "with_members": is_lab_of(request.user, release)}).data,
+                status=status.HTTP_201_CREATED)
+        if is_regulator(request.user):
+            raise PermissionDenied("a regulator's snapshot order is a signed statement: send "
+                                   "{\"envelope\": …}", detail={"rule": "signature_required"})
         cohort = cohorts_visible_to(request.user).filter(release_id=pk, stage=stage).first()
         if cohort is None:
             not_found()

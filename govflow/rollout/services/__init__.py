@@ -7,7 +7,7 @@ from govflow.rollout.services.customers import (
     kyc_record,
     kyc_webhook_accept,
 )
-from govflow.rollout.services.growth import growth_record, growth_statement, growth_verify
+from govflow.rollout.services.growth import growth_record, growth_statement
 from govflow.rollout.services.snapshots import snapshot_publish
 
 __all__ = [
@@ -16,7 +16,6 @@ __all__ = [
     "customer_register",
     "growth_record",
     "growth_statement",
-    "growth_verify",
     "kyc_expire",
     "kyc_record",
     "kyc_webhook_accept",

@@ -19,6 +19,8 @@ from govflow.audit.services import audit_append
 from govflow.core.digests import json_digest
 from govflow.core.errors import NotFound
 from govflow.core.times import rfc3339
+from govflow.keys.acts import release_subject, signed_fields, subject_check
+from govflow.keys.verification import Verified
 from govflow.rollout.membership import build_statement
 from govflow.rollout.models import Cohort, CohortSnapshot
 from govflow.rollout.policy import cohort_rules
@@ -27,9 +29,12 @@ from govflow.trust.intoto import sign_statement
 
 
 @transaction.atomic
-def snapshot_publish(*, cohort_id: int) -> CohortSnapshot:
+def snapshot_publish(*, cohort_id: int, ordered: Verified | None = None,
+                     actor=None) -> CohortSnapshot:
     """Sign and store a snapshot of the cohort as it is now, unless one of this cohort
-    version exists already (then return it): idempotent, so a task may run it twice."""
+    version exists already (then return it): idempotent, so a task may run it twice.
+    ``ordered``: the verified statement of the person who ordered it (its signature rides
+    in the event)."""
     cohort = (Cohort.objects.select_for_update(of=("self",))
               .select_related("release__policy", "release__system_version")
               .filter(pk=cohort_id).first())
@@ -58,11 +63,25 @@ def snapshot_publish(*, cohort_id: int) -> CohortSnapshot:
         envelope=envelope, published_at=now,
     )
     audit_append(
-        event_type=EventType.COHORT_SNAPSHOT_PUBLISHED, actor=None, subject=snapshot,
+        event_type=EventType.COHORT_SNAPSHOT_PUBLISHED,
+        actor=actor, subject=snapshot,
         organization_id=release.organization_id, release_id=release.pk,
         payload={"cohort": cohort.pk, "stage": cohort.stage,
                  "cohort_version": cohort.version, "size": len(leaves),
                  "cap": statement.predicate["cap"], "root": root,
-                 "statement_digest": json_digest(statement.to_dict())},
+                 "statement_digest": json_digest(statement.to_dict()),
+                 **signed_fields(ordered)},
     )
     return snapshot
+
+
+def snapshot_order_record(*, verified: Verified, actor, now, target=None,
+                          context=None) -> CohortSnapshot:
+    """A signed order to publish the cohort's snapshot (inside the kernel's transaction)."""
+    claim = verified.claim
+    cohort = (Cohort.objects.select_related("release__system_version")
+              .filter(release_id=claim.release, stage=claim.stage).first())
+    if cohort is None:
+        raise NotFound(f"release {claim.release} has no {claim.stage} cohort")
+    subject_check(verified, release_subject(cohort.release), claim.release)
+    return snapshot_publish(cohort_id=cohort.pk, ordered=verified, actor=actor)
