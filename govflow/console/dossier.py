@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from govflow.audit.models import Checkpoint
 from govflow.console.selectors import release_page
+from govflow.console.trail import checkpoint_witnesses
 
 PDF_CACHE_SECONDS = 24 * 3600
 
@@ -52,6 +53,7 @@ def dossier_context(user, release_id: int) -> dict[str, Any]:
         "checkpoint": checkpoint,
         "checkpoint_root": bytes(checkpoint.root_hash).hex() if checkpoint else "",
         "checkpoint_file": f"govflow-checkpoint-{log.size}.txt",
+        "witnesses": checkpoint_witnesses(log.size) if log.ok and log.size else [],
         "bundle_file": bundle,
         "stage_titles": titles,
     })

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.conf import settings
 from django.core.paginator import Paginator
 
 from govflow.audit.events import EventType
@@ -16,7 +17,8 @@ from govflow.audit.selectors import events_visible_to
 from govflow.console.integrity import event_inclusion, latest_checkpoint, verifier_key
 from govflow.releases.access import access_release
 from govflow.trust import merkle
-from govflow.trust.note import make_verifier_key
+from govflow.trust.cosignature import parse_cosigner_vkey, verify_cosignatures
+from govflow.trust.note import make_verifier_key, split_note
 from govflow.verify.log_checks import open_checkpoint
 from govflow.verify.report import VerificationFailed
 
@@ -28,6 +30,21 @@ _PLACEHOLDER = b"\0" * 32
 def _leaf_index(event) -> int | None:
     leaf = getattr(event, "leaf", None)
     return leaf.index if leaf is not None else None
+
+
+def checkpoint_witnesses(size: int) -> list[str]:
+    """The configured witnesses whose stored cosignature of the checkpoint of ``size``
+    verifies under their configured key. The rows alone prove nothing (the operator can
+    write them), so each line is checked against the checkpoint's signed note."""
+    checkpoint = (Checkpoint.objects.filter(size=size).prefetch_related("cosignatures")
+                  .first())
+    if checkpoint is None or not settings.GOVFLOW_WITNESSES:
+        return []
+    body, _ = split_note(checkpoint.note)
+    cosigners = [parse_cosigner_vkey(w.vkey) for w in settings.GOVFLOW_WITNESSES]
+    lines = [c.line for c in checkpoint.cosignatures.all()]
+    valid, _problems = verify_cosignatures(body, lines, cosigners)
+    return sorted({c.name for c in valid})
 
 
 def trail_verdict(log, inclusion: dict[int, str], *, witnesses: list[str] | None = None
@@ -95,7 +112,9 @@ def audit_trail(user, *, release_id: int | None = None, event_type: str = "",
                      "payload": json.dumps(body.get("payload"), indent=1, sort_keys=True),
                      "inclusion": inclusion[event.pk]})
     return {"release": release, "rows": rows, "log": log, "older": older,
-            "paged": cursor is not None, "verdict": trail_verdict(log, inclusion),
+            "paged": cursor is not None,
+            "verdict": trail_verdict(log, inclusion,
+                                     witnesses=checkpoint_witnesses(log.size) if log.ok else []),
             "event_types": EventType.values, "event_type": event_type,
             "verifier_key": verifier_key()}
 
