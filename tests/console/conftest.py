@@ -14,6 +14,25 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 PASSWORD = "pw-for-tests-1"  # the factories' password
 
 
+def open_page(browser, server, username=None):
+    """A new browser page, signed in to the console as ``username`` when one is given."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900},
+                                  accept_downloads=True)
+    page = context.new_page()
+    if username:
+        page.goto(f"{server.url}/console/login/")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{server.url}/console/")
+    return page
+
+
+def screenshot(page, folder: Path, name: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
 @pytest.fixture
 def server(live_db, request):
     # live_db first, so the append-only tables can be flushed after the test

@@ -18,7 +18,7 @@ from govflow.oversight.models import RegulatoryHold
 from govflow.oversight.whistleblower import report_message_add
 from govflow.verify.bundle import verify_bundle
 from tests import factories
-from tests.console.conftest import CHROMIUM, PASSWORD
+from tests.console.conftest import CHROMIUM, open_page, screenshot
 
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
@@ -30,21 +30,11 @@ pytestmark = [
 
 
 def _page(browser, server, username=None):
-    context = browser.new_context(viewport={"width": 1280, "height": 900},
-                                  accept_downloads=True)
-    page = context.new_page()
-    if username:
-        page.goto(f"{server.url}/console/login/")
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{server.url}/console/")
-    return page
+    return open_page(browser, server, username)
 
 
 def _shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    screenshot(page, SHOTS, name)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from govflow.audit.log import checkpoint_create
 from govflow.oversight.services import hold_statement
 from tests.auditing.conftest import make_world
 from tests.auditing.support import conclude, file
-from tests.console.conftest import CHROMIUM, PASSWORD
+from tests.console.conftest import CHROMIUM, open_page, screenshot
 from tests.oversight.support import sign, with_key
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -31,18 +31,11 @@ pytestmark = [
 
 
 def _signed_in(browser, server, username):
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    page.goto(f"{server.url}/console/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{server.url}/console/")
-    return page
+    return open_page(browser, server, username)
 
 
 def _shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    screenshot(page, SHOTS, name)
 
 
 @pytest.fixture
