@@ -75,6 +75,15 @@ def receipt_for(event: AuditEvent) -> dict[str, Any]:
     return receipt
 
 
+def attach_recorded(response) -> None:
+    """Attach the receipt of what this request has recorded so far to ``response`` now.
+    core.idempotency calls it before storing the bytes a retry will be answered with, so
+    the first answer and every replay carry the same receipt, byte for byte."""
+    recorded = list(_recorded.get() or [])
+    if recorded and 200 <= response.status_code < 300:
+        ReceiptMiddleware._attach(response, recorded)
+
+
 class ReceiptMiddleware:
     """Adds ``receipt`` to successful JSON object responses of /api/ writes that recorded
     audit events (see the module docstring)."""

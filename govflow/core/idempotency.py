@@ -158,6 +158,11 @@ def idempotent(handler: Callable) -> Callable:
             # Rendered here, as the client will receive it, so a replay is these bytes.
             response = self.finalize_response(request, response, *args, **kwargs)
             response.render()
+            # The receipt goes into the stored bytes too; imported here because the audit
+            # app builds on core, not the other way round.
+            from govflow.audit.receipts import attach_recorded
+
+            attach_recorded(response)
             reserved.status_code = response.status_code
             reserved.body = response.data
             reserved.content = response.content
