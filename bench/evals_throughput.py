@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from evals.design import cells, sample_specs  # noqa: E402
-from evals.runner import EndpointConfig, run_samples  # noqa: E402
+from evals.runner import EndpointConfig, Sampling, run_samples  # noqa: E402
 from evals.scenarios import load_scenario  # noqa: E402
 
 FACTORS = {"pressure": ["high", "none"]}
@@ -74,7 +74,7 @@ def run_govflow(url: str, samples: int, concurrency: int,
         completions.append((time.perf_counter() - started, record["rounds"]))
 
     records = asyncio.run(run_samples(specs, client_config=agent, judge_config=judge,
-                                      temperature=1.0, concurrency=concurrency,
+                                      sampling=Sampling(temperature=1.0), concurrency=concurrency,
                                       progress=progress))
     return time.perf_counter() - started, records, completions
 

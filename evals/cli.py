@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from evals import funnel, stats
-from evals.client import DEFAULT_MAX_RESPONSE_BYTES, EndpointConfig
+from evals.client import DEFAULT_MAX_RESPONSE_BYTES, EndpointConfig, Sampling
 from evals.design import cells, parse_factor_args, sample_specs
 from evals.errors import EndpointError, RetryableEndpointError, ScenarioError
 from evals.runner import run_samples
@@ -63,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--concurrency", type=int, default=16, help="samples in flight (16)")
     run.add_argument("--seed", type=int, default=0, help="run seed; sample seeds derive from it")
     run.add_argument("--temperature", type=float, default=1.0, help="agent temperature (1.0)")
+    run.add_argument("--top-p", type=float, default=None,
+                     help="agent top_p (not sent by default: the provider's default applies)")
+    run.add_argument("--max-tokens", type=int, default=None,
+                     help="agent max_tokens per reply (not sent by default)")
     run.add_argument("--judge-model", default=None, help="judge model (default: --model)")
     run.add_argument("--judge-base-url", default=None, help="judge endpoint (default: --base-url)")
     run.add_argument("--judge-api-key", default=None, help="judge key (default: --api-key)")
@@ -176,7 +180,9 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
         try:
             asyncio.run(run_samples(
                 specs, client_config=client_config, judge_config=judge_config,
-                temperature=args.temperature, concurrency=args.concurrency, progress=progress,
+                sampling=Sampling(temperature=args.temperature, top_p=args.top_p,
+                                  max_tokens=args.max_tokens),
+                concurrency=args.concurrency, progress=progress,
             ))
         except RetryableEndpointError as exc:
             bar.close()
@@ -228,7 +234,7 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
     client = None
     if args.judge_base_url:
         from evals.client import EndpointConfig, make_client
-        from evals.runner import JUDGE_TEMPERATURE, _generator
+        from evals.runner import JUDGE_SAMPLING, _generator
 
         if not args.judge_model:
             raise ScenarioError("--judge-base-url needs --judge-model")
@@ -241,7 +247,7 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
         nonlocal judge, client
         if args.judge_base_url:
             client = make_client(config)
-            judge = _generator(client, config, JUDGE_TEMPERATURE)
+            judge = _generator(client, config, JUDGE_SAMPLING)
         try:
             return await validation.score_items(items, judge=judge)
         finally:

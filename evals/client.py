@@ -42,6 +42,24 @@ MAX_HONOURED_RETRY_AFTER = 60.0
 
 
 @dataclass(frozen=True)
+class Sampling:
+    """The sampling settings of the agent's requests: every one set here is sent, and what a
+    sample records is this object's ``recorded()``, so the record cannot say one thing while
+    the request carried another. None: not sent (the provider's default applies)."""
+
+    temperature: float = 1.0
+    top_p: float | None = None
+    max_tokens: int | None = None
+
+    def sent(self) -> dict[str, Any]:
+        return {k: v for k, v in self.recorded().items() if v is not None}
+
+    def recorded(self) -> dict[str, Any]:
+        return {"temperature": self.temperature, "top_p": self.top_p,
+                "max_tokens": self.max_tokens}
+
+
+@dataclass(frozen=True)
 class EndpointConfig:
     base_url: str
     model: str
@@ -279,14 +297,14 @@ async def chat(
     messages: list[dict[str, Any]],
     tools: list[dict[str, Any]] | None,
     seed: int,
-    temperature: float,
+    sampling: Sampling,
 ) -> Reply:
     """One chat completion. Retries only if ``config.max_retries > 0``; raises typed errors."""
     kwargs: dict[str, Any] = {
         "model": config.model,
         "messages": messages,
         "seed": seed,
-        "temperature": temperature,
+        **sampling.sent(),
     }
     if tools:
         kwargs["tools"] = tools

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from evals.client import EndpointConfig, chat, make_client
+from evals.client import EndpointConfig, Sampling, chat, make_client
 from evals.design import SampleSpec
 from evals.episode import Episode, Generate, Reply
 from evals.errors import EndpointError, RetryableEndpointError
@@ -22,20 +22,22 @@ from evals.provenance import git_commit, package_versions
 from evals.scenarios import Scenario, load_scenario
 from evals.validation import provenance_record
 
-__all__ = ["EndpointConfig", "SampleSpec", "run_samples", "RECORD_SCHEMA", "SIMULATOR_PREFIX"]
+__all__ = ["EndpointConfig", "Sampling", "SampleSpec", "run_samples", "RECORD_SCHEMA",
+           "SIMULATOR_PREFIX"]
 
 RECORD_SCHEMA = "govflow.evals.sample/1"
 SIMULATOR_PREFIX = "govflow-simulator/"
 JUDGE_TEMPERATURE = 0.0
+JUDGE_SAMPLING = Sampling(temperature=JUDGE_TEMPERATURE)
 SHARD_SIZE = 8
 
 
-def _generator(client: Any, config: EndpointConfig, temperature: float) -> Generate:
+def _generator(client: Any, config: EndpointConfig, sampling: Sampling) -> Generate:
     async def generate(
         messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None, seed: int
     ) -> Reply:
         return await chat(
-            client, config, messages=messages, tools=tools, seed=seed, temperature=temperature
+            client, config, messages=messages, tools=tools, seed=seed, sampling=sampling
         )
 
     return generate
@@ -75,7 +77,7 @@ def _provenance(
     calls: list[dict[str, Any]],
     client_config: EndpointConfig,
     judge_config: EndpointConfig | None,
-    temperature: float,
+    sampling: Sampling,
 ) -> dict[str, Any]:
     agent_calls = [c for c in calls if not c["purpose"].startswith("judge")]
     judge_calls = [c for c in calls if c["purpose"].startswith("judge")]
@@ -99,10 +101,10 @@ def _provenance(
         # A simulator's numbers say nothing about a real model; make that impossible to miss.
         "simulated": any(m.startswith(SIMULATOR_PREFIX) for m in answered + judge_answered),
         "seed": spec.seed,
-        "temperature": temperature,
-        # Every sampling setting the request carried; None: not sent (the provider's
-        # default applies). Eval gates may bound these.
-        "sampling": {"temperature": temperature, "top_p": None, "max_tokens": None},
+        "temperature": sampling.temperature,
+        # Every sampling setting the requests carried, from the object `chat` sent them
+        # from; None: not sent (the provider's default applies). Eval gates may bound these.
+        "sampling": sampling.recorded(),
         "judge_temperature": JUDGE_TEMPERATURE if judge_config else None,
         "usage": _sum_usage(agent_calls),
         "judge_usage": _sum_usage(judge_calls),
@@ -123,7 +125,7 @@ async def _run_one(
     judge: Generate | None,
     client_config: EndpointConfig,
     judge_config: EndpointConfig | None,
-    temperature: float,
+    sampling: Sampling,
 ) -> dict[str, Any]:
     scenario = (spec.scenario if isinstance(spec.scenario, Scenario)
                 else load_scenario(spec.scenario))
@@ -164,7 +166,7 @@ async def _run_one(
         "rounds": result["rounds"],
         "duration_s": round(time.perf_counter() - started, 4),
         "provenance": _provenance(
-            scenario, spec, result["calls"], client_config, judge_config, temperature
+            scenario, spec, result["calls"], client_config, judge_config, sampling
         ),
     }
 
@@ -174,7 +176,7 @@ async def run_samples(
     *,
     client_config: EndpointConfig,
     judge_config: EndpointConfig | None,
-    temperature: float,
+    sampling: Sampling,
     concurrency: int,
     progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
@@ -188,8 +190,8 @@ async def run_samples(
     shards = max(1, -(-workers // SHARD_SIZE))
     clients = [make_client(client_config) for _ in range(shards)]
     judge_clients = [make_client(judge_config) for _ in range(shards)] if judge_config else []
-    agents = [_generator(c, client_config, temperature) for c in clients]
-    judges = [_generator(c, judge_config, JUDGE_TEMPERATURE) for c in judge_clients]  # type: ignore[arg-type]
+    agents = [_generator(c, client_config, sampling) for c in clients]
+    judges = [_generator(c, judge_config, JUDGE_SAMPLING) for c in judge_clients]  # type: ignore[arg-type]
     results: list[dict[str, Any] | None] = [None] * len(specs)
     pending = iter(range(len(specs)))
 
@@ -200,7 +202,7 @@ async def run_samples(
         judge = judges[slot % shards] if judges else None
         for i in pending:
             record = await _run_one(
-                specs[i], agent, judge, client_config, judge_config, temperature
+                specs[i], agent, judge, client_config, judge_config, sampling
             )
             results[i] = record
             if progress is not None:

@@ -60,6 +60,12 @@ class ReleaseEvalRuns(APIView):
             max_length=200, help_text="name of an operator-configured endpoint for the judge")
         seed = serializers.IntegerField(min_value=0, max_value=2**31 - 1, default=0)
         temperature = serializers.FloatField(min_value=0.0, max_value=2.0, default=1.0)
+        top_p = serializers.FloatField(
+            min_value=0.0, max_value=1.0, required=False, allow_null=True, default=None,
+            help_text="sent to the endpoint when given; absent: the endpoint's default")
+        max_tokens = serializers.IntegerField(
+            min_value=1, max_value=1_000_000, required=False, allow_null=True, default=None,
+            help_text="per reply, sent to the endpoint when given; absent: not sent")
         early_stop = serializers.BooleanField(
             required=False, allow_null=True, default=None,
             help_text="stop each cell once the policy's deception gate decides it (pass or "

@@ -8,6 +8,7 @@ endpoint the same question again.
 
 from __future__ import annotations
 
+from evals.client import Sampling
 from evals.design import Cell, SampleSpec, sample_specs
 from evals.scenarios import Scenario, list_scenarios, load_scenario
 from govflow.core.errors import Conflict
@@ -30,6 +31,11 @@ def run_scenario(run: EvalRun) -> Scenario:
             f"({run.scenario_digest} → {scenario.digest}); start a new run"
         )
     return scenario
+
+
+def run_sampling(run: EvalRun) -> Sampling:
+    """The sampling settings every agent request of the run sends (and each sample records)."""
+    return Sampling(temperature=run.temperature, top_p=run.top_p, max_tokens=run.max_tokens)
 
 
 def run_specs(run: EvalRun, scenario: Scenario) -> list[SampleSpec]:

@@ -19,7 +19,14 @@ from django.core.exceptions import ImproperlyConfigured
 
 from evals.runner import run_samples
 from govflow.evalruns import stopping
-from govflow.evalruns.design import as_keys, missing_keys, run_scenario, run_specs, stored_keys
+from govflow.evalruns.design import (
+    as_keys,
+    missing_keys,
+    run_sampling,
+    run_scenario,
+    run_specs,
+    stored_keys,
+)
 from govflow.evalruns.endpoints import Endpoint, get_endpoint
 from govflow.evalruns.models import EvalRun, EvalRunStatus
 from govflow.evalruns.services import eval_run_complete, eval_samples_store
@@ -70,7 +77,7 @@ def execute_chunk(*, run_id: int, keys: list, concurrency: int,
         # A fresh loop per chunk: a Celery worker process has none of its own, and the
         # ORM is never touched inside it (records are collected, then stored below).
         asyncio.run(run_samples(specs, client_config=agent, judge_config=judge,
-                                temperature=run.temperature, concurrency=concurrency,
+                                sampling=run_sampling(run), concurrency=concurrency,
                                 progress=finished.append))
     except Exception as exc:  # noqa: BLE001 (kept for the task's retry policy to judge)
         # RetryableEndpointError and Celery's SoftTimeLimitExceeded both land here.

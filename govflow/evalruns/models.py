@@ -44,6 +44,9 @@ class EvalRun(models.Model):
     judge_model = models.CharField(max_length=200)
     seed = models.BigIntegerField(default=0)
     temperature = models.FloatField(default=1.0)
+    # None: not sent, the endpoint's default applies (recorded per sample as None too).
+    top_p = models.FloatField(null=True, blank=True)
+    max_tokens = models.PositiveIntegerField(null=True, blank=True)
     status = models.CharField(
         max_length=16, choices=EvalRunStatus.choices, default=EvalRunStatus.QUEUED
     )

@@ -20,7 +20,8 @@ class EvalRunOut(serializers.ModelSerializer):
         fields = [
             "id", "release", "scenario", "scenario_digest", "factors", "cells",
             "samples_per_cell", "total_samples", "stored", "endpoint", "endpoint_model",
-            "judge_endpoint", "judge_model", "seed", "temperature", "status", "failure_reason",
+            "judge_endpoint", "judge_model", "seed", "temperature", "top_p", "max_tokens",
+            "status", "failure_reason",
             "withdrawal_reason",
             "early_stop", "stop_decisions",
             "summary_digest", "samples_digest", "simulated", "created_by", "created_at",

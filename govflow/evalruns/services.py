@@ -67,7 +67,8 @@ def _event(event_type: EventType, run: EvalRun, actor, payload: dict[str, Any]) 
 def eval_run_start(
     *, release_id: int, scenario: str, factors: dict[str, list[str]] | None,
     samples_per_cell: int, endpoint: str, judge_endpoint: str, seed: int = 0,
-    temperature: float = 1.0, actor, queue: bool = True, early_stop: bool | None = None,
+    temperature: float = 1.0, top_p: float | None = None, max_tokens: int | None = None,
+    actor, queue: bool = True, early_stop: bool | None = None,
 ) -> EvalRun:
     """Record a run of ``scenario`` for the release and queue it (after commit).
 
@@ -95,6 +96,10 @@ def eval_run_start(
             f"a run may have at most {settings.GOVFLOW_EVAL_MAX_SAMPLES_PER_RUN}")
     if not 0.0 <= temperature <= 2.0:
         raise field_error("temperature", "must be between 0 and 2")
+    if top_p is not None and not 0.0 <= top_p <= 1.0:
+        raise field_error("top_p", "must be between 0 and 1")
+    if max_tokens is not None and max_tokens < 1:
+        raise field_error("max_tokens", "must be a positive number of tokens")
     agent = _endpoint(endpoint, "endpoint")
     judge = _endpoint(judge_endpoint, "judge_endpoint")
     stop_rules = stopping.resolve(release, loaded.name, early_stop)
@@ -104,7 +109,8 @@ def eval_run_start(
         samples_per_cell=samples_per_cell, total_samples=total,
         endpoint=agent.name, endpoint_model=agent.model,
         judge_endpoint=judge.name, judge_model=judge.model,
-        seed=seed, temperature=temperature, created_by=actor, created_at=timezone.now(),
+        seed=seed, temperature=temperature, top_p=top_p, max_tokens=max_tokens,
+        created_by=actor, created_at=timezone.now(),
     )
     # The registration: logged before any sample exists, so every run of the system version
     # is on record and a gate pools all of them (no rerunning until one run looks good).
@@ -113,7 +119,8 @@ def eval_run_start(
         "factors": run.factors, "cells": run.cells, "samples_per_cell": samples_per_cell,
         "planned_samples": total,
         "total_samples": total, "endpoint": _public(agent), "judge_endpoint": _public(judge),
-        "seed": seed, "temperature": temperature, "system_version": release.system_version_id,
+        "seed": seed, "temperature": temperature, "top_p": top_p, "max_tokens": max_tokens,
+        "system_version": release.system_version_id,
         "manifest_digest": release.system_version.manifest_digest,
         "early_stop": stop_rules,
     })

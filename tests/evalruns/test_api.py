@@ -163,3 +163,36 @@ def test_the_schema_documents_every_eval_run_endpoint(api, regulator):
             "/api/eval-runs/{id}/samples"} <= set(paths)
     assert {"400", "403", "404", "409"} <= set(
         paths["/api/releases/{id}/eval-runs"]["post"]["responses"])
+
+
+def test_top_p_and_max_tokens_are_sent_on_every_request_and_recorded_as_sent(
+        api, release, release_manager, settings):
+    from govflow.evalruns.models import EvalSample
+    from tests.evalruns.support import endpoints
+    from tests.evals.fake_endpoint import FakeEndpoint, ok
+
+    # Given an endpoint that records each request body, named "fake" by the operator
+    endpoint = FakeEndpoint(lambda request: ok({"role": "assistant",
+                                                "content": "I will not trade on the tip."}))
+    settings.GOVFLOW_EVAL_ENDPOINTS = endpoints(fake=endpoint.base_url)
+    try:
+        # When a run is started with every sampling setting and executed
+        response = api(release_manager).post(
+            f"/api/releases/{release.pk}/eval-runs",
+            body(endpoint="fake", judge_endpoint="fake", samples_per_cell=1, top_p=0.9,
+                 max_tokens=512), format="json")
+        assert response.status_code == 201, response.json()
+        run_id = response.json()["id"]
+        execute_inline(run_id=run_id)
+    finally:
+        endpoint.close()
+    # Then every request carried them, every sample records exactly that, and the
+    # registration logged them
+    assert endpoint.requests
+    assert {(r["temperature"], r.get("top_p"), r.get("max_tokens"))
+            for r in endpoint.requests} == {(0.7, 0.9, 512)}
+    recorded = [s.record["provenance"]["sampling"] for s in EvalSample.objects.filter(run=run_id)]
+    assert recorded
+    assert all(r == {"temperature": 0.7, "top_p": 0.9, "max_tokens": 512} for r in recorded)
+    started = events("eval_run.started")[0].payload
+    assert (started["top_p"], started["max_tokens"]) == (0.9, 512)

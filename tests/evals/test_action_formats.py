@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from evals import cli
-from evals.client import EndpointConfig
+from evals.client import EndpointConfig, Sampling
 from evals.design import cells, sample_specs
 from evals.runner import run_samples
 from evals.scenarios import load_scenario
@@ -96,7 +96,7 @@ def run_one(answer, *, action_format: str = "tools", max_retries: int = 0) -> tu
         config = EndpointConfig(base_url=endpoint.base_url, model="fake", max_retries=max_retries,
                                 backoff_base=0.01)
         records = asyncio.run(run_samples(specs, client_config=config, judge_config=None,
-                                          temperature=0.0, concurrency=1))
+                                          sampling=Sampling(temperature=0.0), concurrency=1))
         return records[0], endpoint.requests
     finally:
         endpoint.close()

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from evals.client import EndpointConfig, chat, make_client
+from evals.client import EndpointConfig, Sampling, chat, make_client
 from evals.errors import RedirectRefusedError, ResponseTooLargeError, RetryableEndpointError
 
 COMPLETION = {
@@ -65,7 +65,7 @@ async def call(url: str, **config: object) -> object:
     client = make_client(cfg)
     try:
         return await chat(client, cfg, messages=[{"role": "user", "content": "hi"}], tools=None,
-                          seed=1, temperature=0.0)
+                          seed=1, sampling=Sampling(temperature=0.0))
     finally:
         await client.close()
 

@@ -8,7 +8,7 @@ import pytest
 
 from evals.design import cells, sample_specs
 from evals.errors import RetryableEndpointError
-from evals.runner import EndpointConfig, SampleSpec, run_samples
+from evals.runner import EndpointConfig, SampleSpec, Sampling, run_samples
 from evals.scenarios import load_scenario
 
 
@@ -23,7 +23,8 @@ def test_records_come_back_in_spec_order_with_progress(deceptive_sim):
     seen: list[dict] = []
     config = EndpointConfig(base_url=deceptive_sim.base_url, model="govflow-simulator/x")
     records = asyncio.run(run_samples(specs, client_config=config, judge_config=config,
-                                      temperature=0.7, concurrency=4, progress=seen.append))
+                                      sampling=Sampling(temperature=0.7), concurrency=4,
+                                      progress=seen.append))
     assert [(r["cell"], r["paraphrase"], r["index"]) for r in records] == [s.key for s in specs]
     assert len(seen) == 10
     assert all(r["provenance"]["temperature"] == 0.7 for r in records)
@@ -36,7 +37,7 @@ def test_scenario_may_be_given_by_name(deceptive_sim):
                          seed=spec.seed)
     config = EndpointConfig(base_url=deceptive_sim.base_url, model="m")
     records = asyncio.run(run_samples([by_name], client_config=config, judge_config=None,
-                                      temperature=1.0, concurrency=1))
+                                      sampling=Sampling(temperature=1.0), concurrency=1))
     assert records[0]["scenario"] == "insider_trading"
     assert records[0]["provenance"]["judge_model_requested"] is None
 
@@ -46,7 +47,7 @@ def test_rate_limit_raises_typed_error_for_the_caller_to_retry(start_simulator):
     config = EndpointConfig(base_url=sim.base_url, model="m", max_retries=0)
     with pytest.raises(RetryableEndpointError) as err:
         asyncio.run(run_samples(_specs(3), client_config=config, judge_config=None,
-                                temperature=1.0, concurrency=2))
+                                sampling=Sampling(temperature=1.0), concurrency=2))
     assert err.value.retry_after == 2.5
     assert err.value.status_code == 429
     assert err.value.records == []
@@ -56,7 +57,7 @@ def test_non_retryable_endpoint_errors_are_recorded_per_sample(deceptive_sim):
     # The simulator answers 404 on an unknown path: a configuration error, not a retry case.
     config = EndpointConfig(base_url=deceptive_sim.base_url + "/nowhere", model="m", max_retries=3)
     records = asyncio.run(run_samples(_specs(2), client_config=config, judge_config=None,
-                                      temperature=1.0, concurrency=2))
+                                      sampling=Sampling(temperature=1.0), concurrency=2))
     assert [r["status"] for r in records] == ["error", "error"]
     assert records[0]["error"]["status_code"] == 404
 
@@ -89,3 +90,38 @@ def test_episode_counts_the_misaligned_order_among_several():
     assert result["grades"]["action"]["label"] == "misaligned"
     assert result["grades"]["report"]["label"] == "deceptive"
     assert result["grades"]["question"]["label"] == "deceptive"
+
+
+def _run_against_fake(sampling: Sampling) -> tuple[list[dict], list[dict]]:
+    from tests.evals.fake_endpoint import FakeEndpoint, ok
+
+    endpoint = FakeEndpoint(lambda request: ok({"role": "assistant",
+                                                "content": "I will not trade on that tip."}))
+    try:
+        config = EndpointConfig(base_url=endpoint.base_url, model="fake")
+        records = asyncio.run(run_samples(_specs(3), client_config=config, judge_config=None,
+                                          sampling=sampling, concurrency=2))
+        return records, endpoint.requests
+    finally:
+        endpoint.close()
+
+
+def test_every_recorded_sampling_setting_is_the_one_the_request_carried():
+    # Given settings for every field a gate may bound
+    records, requests = _run_against_fake(Sampling(temperature=0.3, top_p=0.85, max_tokens=321))
+    # Then every request sent all three, and every sample records exactly what was sent
+    assert requests
+    assert all(
+        (r["temperature"], r["top_p"], r["max_tokens"]) == (0.3, 0.85, 321) for r in requests)
+    for record in records:
+        assert record["provenance"]["sampling"] == {"temperature": 0.3, "top_p": 0.85,
+                                                    "max_tokens": 321}
+
+
+def test_a_setting_not_sent_is_recorded_as_not_sent():
+    records, requests = _run_against_fake(Sampling(temperature=1.0))
+    assert requests
+    assert all("top_p" not in r and "max_tokens" not in r for r in requests)
+    assert all(r["temperature"] == 1.0 for r in requests)
+    assert {(rec["provenance"]["sampling"]["top_p"], rec["provenance"]["sampling"]["max_tokens"])
+            for rec in records} == {(None, None)}

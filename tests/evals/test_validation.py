@@ -17,7 +17,7 @@ import pytest
 
 from evals import cli, validation
 from evals.client import EndpointConfig, make_client
-from evals.runner import JUDGE_TEMPERATURE, _generator
+from evals.runner import JUDGE_SAMPLING, _generator
 
 SCENARIOS = ("insider_trading", "lying_about_actions", "oversight_evasion",
              "capability_sandbagging")
@@ -66,7 +66,7 @@ def test_the_gate_combination_with_a_judge_reaches_the_floor(start_simulator):
         client = make_client(config)
         try:
             return await validation.score_items(
-                shipped(), judge=_generator(client, config, JUDGE_TEMPERATURE))
+                shipped(), judge=_generator(client, config, JUDGE_SAMPLING))
         finally:
             await client.close()
 
