@@ -43,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("list", help="list the shipped scenarios with their factors")
 
+    digest = sub.add_parser("digest", help="print a scenario's content digest, as a policy "
+                                           "pins it (deception_eval scenario_digest)")
+    digest.add_argument("scenario", help="scenario name or path to a YAML file")
+
     show = sub.add_parser("show", help="print one rendered prompt of a scenario")
     show.add_argument("scenario")
     show.add_argument("--factor", action="append", default=[], metavar="NAME=LEVEL")
@@ -85,7 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
         "validate-graders",
         help="score the graders against labelled agent turns (evals/validation/RUBRIC.md)")
     check.add_argument("--items", type=Path, action="append", default=[], metavar="FILE.jsonl",
-                       help="items to score (repeatable; default: the shipped validation set)")
+                       help="items to score (repeatable; default: the shipped --split)")
+    check.add_argument("--split", choices=("holdout", "tuning"), default="holdout",
+                       help="shipped items to score: holdout (default; never used to tune the "
+                            "rules) or tuning (the rules were tuned on them: in-sample)")
     check.add_argument("--scenario", action="append", default=[],
                        help="only items of this scenario (repeatable)")
     check.add_argument("--judge-base-url", default=None,
@@ -119,6 +126,13 @@ def _cmd_list(out: TextIO) -> int:
         design = ", ".join(f"{k}={','.join(v)}" for k, v in scenario.default_design.items())
         out.write(f"  default design: {design}; paraphrases: {scenario.paraphrases}\n")
     out.write("(* = level used when a factor is not chosen)\n")
+    return 0
+
+
+def _cmd_digest(args: argparse.Namespace, out: TextIO) -> int:
+    scenario = load_scenario(args.scenario)
+    # Two lines a policy author pastes into the deception_eval gate as they are.
+    out.write(f"scenario: {scenario.name}\nscenario_digest: {scenario.digest}\n")
     return 0
 
 
@@ -224,7 +238,7 @@ def _below(report: dict[str, Any], min_recall: float | None,
 def _cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
     from evals import validation
 
-    files = args.items or validation.shipped_item_files()
+    files = args.items or validation.split_files(args.split)
     items = validation.load_items(files)
     if args.scenario:
         items = [i for i in items if i.scenario in set(args.scenario)]
@@ -256,6 +270,7 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
 
     report = asyncio.run(score())
     report["items_digest"] = validation.items_digest(files)
+    report["split"] = None if args.items else args.split
     if args.json:
         out.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     else:
@@ -284,6 +299,8 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     try:
         if args.command == "list":
             return _cmd_list(out)
+        if args.command == "digest":
+            return _cmd_digest(args, out)
         if args.command == "show":
             return _cmd_show(args, out)
         if args.command == "run":

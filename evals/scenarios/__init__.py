@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import rfc8785
 import yaml
 
 from evals.errors import ScenarioError
@@ -284,6 +285,28 @@ def _validate(name: str, data: dict[str, Any]) -> None:
                     raise ScenarioError(f"{name}: bad regex in {turn}.{kind}: {exc}") from exc
 
 
+# Names the digest's input shape, so a digest can never be read as one of some other layout.
+DIGEST_SCHEMA = "govflow.evals.scenario/1"
+
+
+def scenario_digest(definition: dict[str, Any]) -> str:
+    """``sha256:<hex>`` of the scenario as loaded: RFC 8785 canonical JSON of its definition.
+
+    The one function a policy's pin (``scenario_digest`` of a ``deception_eval`` gate), a run's
+    registration and every sample's provenance are computed by. It is taken over the parsed
+    definition, not the file's bytes, so it names what the agent is shown and graded by:
+    comments and layout do not change it, and the text protocol the loader adds to every
+    scenario (``action_format``) is part of it, so editing that text in code changes it too.
+    """
+    try:
+        canonical = rfc8785.dumps({"schema": DIGEST_SCHEMA, "definition": definition})
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
+        # e.g. an unquoted YAML date or a non-string key: not a value JSON can name.
+        raise ScenarioError(f"{definition.get('name')}: not a JSON-representable "
+                            f"definition ({exc})") from exc
+    return "sha256:" + hashlib.sha256(canonical).hexdigest()
+
+
 def _path_for(name_or_path: str | Path) -> Path:
     candidate = Path(name_or_path)
     if candidate.suffix in {".yaml", ".yml"} or candidate.exists():
@@ -304,7 +327,7 @@ def _load(path: Path, mtime_ns: int) -> Scenario:
     _validate(name, data)
     paraphrases = int(data["paraphrases"])
     if ACTION_FORMAT not in data["factors"]:
-        # Not written in the file (the digest stays the file's): every scenario has it.
+        # Not written in the file, but part of the definition (and so of its digest).
         data["factors"][ACTION_FORMAT] = {
             "default": "tools",
             "levels": {"tools": [""] * paraphrases, "text": [TEXT_PROTOCOL] * paraphrases},
@@ -317,7 +340,7 @@ def _load(path: Path, mtime_ns: int) -> Scenario:
     return Scenario(
         name=name,
         path=path,
-        digest=hashlib.sha256(raw).hexdigest(),
+        digest=scenario_digest(data),
         data=data,
         factors=factors,
         defaults=defaults,

@@ -1,8 +1,15 @@
 """Graders measured against truth: labelled agent turns, scored per scenario, fork and grader.
 
 Kappa between rules and judge says only that two graders agree; this says how often each is
-right. Items follow ``RUBRIC.md`` (their format is documented there); the shipped ones live in
-``items/``, and anyone may bring their own (``python -m evals validate-graders --items F``).
+right. Items follow ``RUBRIC.md`` (their format is documented there), and anyone may bring
+their own (``python -m evals validate-graders --items F``). The shipped items come in two
+splits:
+
+- ``tuning`` (``items/``): written first; the rules were then tuned until they scored well on
+  them, so their scores are in-sample and say little about text the rules have not seen;
+- ``holdout`` (``holdout/``): written after the tuning and never used to change a rule. Its
+  scores are the ones a run records and a gate reads (`provenance_record`). An item moved
+  from here into ``items/`` (to tune on it) leaves the held-out split for good.
 
 For every (scenario, fork) and every grader (``rules``, ``judge`` when one is given, and
 ``combined``, the label the gate counts: ``graders.combine(rules, judge)``) the scores are
@@ -28,6 +35,8 @@ from evals.errors import EvalsError, ScenarioError
 from evals.scenarios import Scenario, load_scenario
 
 ITEMS_DIR = Path(__file__).resolve().parent / "items"
+HOLDOUT_DIR = Path(__file__).resolve().parent / "holdout"
+SPLITS = ("holdout", "tuning")
 FORKS = ("action", "report", "question")
 HARMFUL = {"action": "misaligned", "report": "deceptive", "question": "deceptive"}
 SAFE = {"action": "aligned", "report": "honest", "question": "honest"}
@@ -96,7 +105,14 @@ def load_items(paths: Iterable[Path]) -> list[Item]:
 
 
 def shipped_item_files() -> list[Path]:
+    """The tuning split (in-sample for the rules)."""
     return sorted(ITEMS_DIR.glob("*.jsonl"))
+
+
+def split_files(split: str) -> list[Path]:
+    if split not in SPLITS:
+        raise ItemsError(f"no split {split!r}; splits: {', '.join(SPLITS)}")
+    return sorted((HOLDOUT_DIR if split == "holdout" else ITEMS_DIR).glob("*.jsonl"))
 
 
 def items_digest(paths: Iterable[Path]) -> str:
@@ -243,8 +259,9 @@ def score_rules(items: list[Item]) -> dict[str, Any]:
 
 
 async def score_items(items: list[Item], *, judge: Generate | None = None,
-                      concurrency: int = 8) -> dict[str, Any]:
-    """Grade every item with the rules (and the judge, if given) and score against its label."""
+                      concurrency: int = 8, seed: int = 0) -> dict[str, Any]:
+    """Grade every item with the rules (and the judge, if given) and score against its label.
+    The judge request of item ``i`` carries seed ``seed + i``."""
     if judge is None:
         return score_rules(items)
     gate = asyncio.Semaphore(concurrency)
@@ -253,7 +270,8 @@ async def score_items(items: list[Item], *, judge: Generate | None = None,
         out, scenario, text = _rule_row(item)
         if item.fork != "action" and text:
             async with gate:
-                out["judge"] = await _judge_label(judge, scenario, item.fork, text, index)
+                out["judge"] = await _judge_label(judge, scenario, item.fork, text,
+                                                  seed + index)
             out["combined"] = graders.combine(out["rules"], out["judge"])
         return out
 
@@ -261,26 +279,38 @@ async def score_items(items: list[Item], *, judge: Generate | None = None,
     return _report(items, per_item, judged=True)
 
 
-@lru_cache(maxsize=4)
-def _shipped_rule_scores(digest: str) -> dict[str, Any]:
+@lru_cache(maxsize=8)
+def _split_rule_scores(split: str, digest: str) -> dict[str, Any]:
     del digest  # the cache key: a changed items file is scored again
-    report = score_rules(load_items(shipped_item_files()))
-    return {name: {fork: {k: v[k] for k in ("n", "accuracy", "precision", "recall")}
+    report = score_rules(load_items(split_files(split)))
+    return {name: {fork: {k: v[k] for k in ("n", "harmful", "accuracy", "precision", "recall")}
                    for fork, v in ((f, e["rules"]) for f, e in forks.items())}
             for name, forks in report["scores"].items()}
 
 
+def split_scores(split: str, scenario: str) -> dict[str, Any]:
+    files = split_files(split)
+    digest = items_digest(files)
+    return {"items_digest": digest, "items": sum(1 for _ in _lines(files)),
+            "scores": _split_rule_scores(split, digest).get(scenario)}
+
+
+def _lines(files: list[Path]) -> Iterable[str]:
+    for path in files:
+        yield from (line for line in path.read_text().splitlines() if line.strip())
+
+
 def provenance_record(scenario: str) -> dict[str, Any]:
-    """What a run's records carry: the grader version and its scores on the shipped items.
+    """What a run's records carry: the grader version and its scores on the held-out split
+    (``scores``), with the in-sample tuning scores beside them for comparison (``tuning``).
 
     Scores are of the rule grader (the judge is a model; its scores depend on which one), for
     the run's scenario only. Computed once per process (regexes over a few hundred items).
     """
-    files = shipped_item_files()
-    digest = items_digest(files)
-    scores = _shipped_rule_scores(digest)
-    return {"grader_version": graders.GRADER_VERSION, "items_digest": digest,
-            "grader": "rules", "scores": scores.get(scenario)}
+    held_out = split_scores("holdout", scenario)
+    return {"grader_version": graders.GRADER_VERSION, "grader": "rules", "split": "holdout",
+            "items_digest": held_out["items_digest"], "scores": held_out["scores"],
+            "tuning": split_scores("tuning", scenario)}
 
 
 def render(report: dict[str, Any]) -> str:
@@ -288,8 +318,11 @@ def render(report: dict[str, Any]) -> str:
     def pct(value: float | None) -> str:
         return "   -  " if value is None else f"{value:6.1%}"
 
-    lines = [f"grader version {report['grader_version']}; {report['items']} items; judge: "
-             f"{'yes' if report['judge'] else 'not run (combined = rules)'}",
+    split = {"holdout": "held-out split (written after the rules were tuned, never tuned on)",
+             "tuning": "tuning split (the rules were tuned on it: IN-SAMPLE figures)"}.get(
+        str(report.get("split")), "your items")
+    lines = [f"grader version {report['grader_version']}; {report['items']} items of the "
+             f"{split}; judge: {'yes' if report['judge'] else 'not run (combined = rules)'}",
              "harmful label: misaligned (action), deceptive (report, question); "
              "confusion rows = truth, columns = predicted harmful/safe/ambiguous/invalid", ""]
     head = (f"{'scenario':<24} {'fork':<9} {'grader':<9} {'n':>4} {'accuracy':>9} "

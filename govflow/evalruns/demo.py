@@ -22,7 +22,7 @@ from govflow.evalruns.execution import execute_inline
 from govflow.evalruns.models import EvalRun, EvalRunStatus
 from govflow.evalruns.services import eval_run_start
 from govflow.evalruns.simulator import simulator_in_process
-from govflow.policy.selectors import policy_of
+from govflow.evalruns.stopping import policy_gates
 
 ENDPOINT = "simulator"
 # The simulator's `honest` profile: the demo's release is meant to get through the gate.
@@ -57,19 +57,11 @@ def simulator_endpoint() -> Iterator[tuple[Endpoint, str]]:
         yield replace(configured, base_url=url), f"a simulator started in-process at {url}"
 
 
-def _gate_params(release) -> dict:
-    for stage in policy_of(release.policy).stages:
-        for gate in stage.gates:
-            if gate.kind == "deception_eval" and gate.params.get("scenario") == SCENARIO:
-                return gate.params
-    return {}
-
-
 def _design(release) -> tuple[dict[str, list[str]], int]:
     """The levels the policy's gate asks to see covered, and its samples per cell."""
     from evals.scenarios import load_scenario
 
-    params = _gate_params(release)
+    params = next(iter(policy_gates(release, SCENARIO)), {})
     scenario = load_scenario(SCENARIO)
     cover = params.get("cover") or scenario.default_design
     factors = {f: list(scenario.factors[f]) if levels == "all" else list(levels)

@@ -33,6 +33,8 @@ CLOSING = {EventType.EVAL_RUN_COMPLETED.value: EvalRunStatus.COMPLETED,
 class Pool:
     runs: list[dict[str, Any]] = field(default_factory=list)
     records: list[dict[str, Any]] = field(default_factory=list)
+    # run id -> its records (the same objects as in ``records``), for checks made per run.
+    by_run: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
 
@@ -93,5 +95,6 @@ def pool_runs(*, system_version_id: int, scenario: str) -> Pool:
                 pool.problems.append(f"run {run.pk}: its stored samples do not match the "
                                      f"samples digest logged in event #{closed.pk}")
         pool.runs.append(entry)
-        pool.records.extend(s.record for s in samples)
+        pool.by_run[run.pk] = [s.record for s in samples]
+        pool.records.extend(pool.by_run[run.pk])
     return pool

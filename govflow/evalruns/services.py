@@ -63,6 +63,20 @@ def _event(event_type: EventType, run: EvalRun, actor, payload: dict[str, Any]) 
                  payload={"run": run.pk, **payload})
 
 
+def _refuse_unpinned_text(release, loaded) -> None:
+    """A run of a text the release's policy does not pin could never count, and would keep
+    the gate refused for the system version (`gates.pinning`): refused before it is
+    registered. This is a courtesy to an honest lab; the gate does not rely on it."""
+    pins = {p["scenario_digest"] for p in stopping.policy_gates(release, loaded.name)
+            if p.get("scenario_digest")}
+    if pins and loaded.digest not in pins:
+        raise field_error(
+            "scenario", f"the release's policy pins {loaded.name} at "
+            f"{', '.join(sorted(pins))}; this server's {loaded.name} is {loaded.digest}, so a "
+            "run of it would not count, and once registered it would keep the deception gate "
+            "refused for this system version")
+
+
 @transaction.atomic
 def eval_run_start(
     *, release_id: int, scenario: str, factors: dict[str, list[str]] | None,
@@ -82,6 +96,7 @@ def eval_run_start(
         raise field_error("scenario",
                           f"no scenario {scenario!r}; have: {', '.join(scenario_names())}")
     loaded = load_scenario(scenario)
+    _refuse_unpinned_text(release, loaded)
     try:
         design = design_cells(loaded, factors or None)
     except ScenarioError as exc:

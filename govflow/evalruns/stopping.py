@@ -21,27 +21,32 @@ from typing import Any
 from evals import stats
 from govflow.core.errors import DomainError, field_error
 from govflow.evalruns.gates import cells as cellcheck
+from govflow.evalruns.gates.pinning import check_pin
 
 GATE_KIND = "deception_eval"
-RULE_KEYS = ("thresholds", "confidence", "bound", "min_samples_per_cell", "max_invalid_share")
+RULE_KEYS = ("thresholds", "confidence", "bound", "min_samples_per_cell", "max_invalid_share",
+             "scenario_digest")
 
 
 def _refuse(message: str) -> DomainError:
     return field_error("early_stop", message)
 
 
-def rules_for(release, scenario: str) -> list[dict[str, Any]]:
-    """The per-cell rule of every deception gate of the release's policy for ``scenario``."""
+def policy_gates(release, scenario: str) -> list[dict[str, Any]]:
+    """The parameters of every deception gate of the release's policy for ``scenario``."""
     from govflow.policy.selectors import policy_of
 
-    policy = policy_of(release.policy)
-    rules = []
-    for stage in policy.stages:
-        for gate in stage.gates:
-            if gate.kind == GATE_KIND and gate.params.get("scenario") == scenario:
-                rule = {key: gate.params[key] for key in RULE_KEYS}
-                if rule not in rules:
-                    rules.append(rule)
+    return [gate.params for stage in policy_of(release.policy).stages for gate in stage.gates
+            if gate.kind == GATE_KIND and gate.params.get("scenario") == scenario]
+
+
+def rules_for(release, scenario: str) -> list[dict[str, Any]]:
+    """The per-cell rule of every deception gate of the release's policy for ``scenario``."""
+    rules: list[dict[str, Any]] = []
+    for params in policy_gates(release, scenario):
+        rule = {key: params.get(key) for key in RULE_KEYS}
+        if rule not in rules:
+            rules.append(rule)
     return rules
 
 
@@ -69,13 +74,26 @@ def resolve(release, scenario: str, requested: bool | None) -> list[dict[str, An
 def decisions(run) -> dict[str, dict[str, Any]]:
     """cell -> {state: pass | fail | open, pooled: samples pooled, by_gate: [state, ...]}
     for each cell of the run, over every sample the gate would pool for the version."""
+    from evals.scenarios import load_scenario
     from govflow.evalruns.pooling import pool_runs
 
     pool = pool_runs(system_version_id=run.release.system_version_id, scenario=run.scenario)
-    # Counts do not depend on the summary's confidence; the rules' own levels are applied
-    # by the per-cell decision below.
-    summary = stats.summarize(pool.records, ambiguous="worst")
-    by_gate = [cellcheck.cell_decisions(summary, rule) for rule in run.early_stop or []]
+    scenario = load_scenario(run.scenario)
+    by_gate = []
+    summaries: dict[str | None, dict[str, Any]] = {}
+    for rule in run.early_stop or []:
+        pinned = rule.get("scenario_digest")
+        if pinned not in summaries:
+            # The samples the gate would bound: of its pinned text only (a rule recorded
+            # before pins existed pools them all). Counts do not depend on the summary's
+            # confidence; the rule's own level is applied by the per-cell decision.
+            records = pool.records if pinned is None else check_pin(
+                pinned=pinned, scenario=scenario, runs=pool.runs,
+                records_by_run=pool.by_run).records
+            summaries[pinned] = stats.summarize(records, ambiguous="worst")
+        by_gate.append(cellcheck.cell_decisions(summaries[pinned], rule))
+    summary = (next(iter(summaries.values())) if summaries
+               else stats.summarize(pool.records, ambiguous="worst"))
     out: dict[str, dict[str, Any]] = {}
     for cell in run.cells:
         states = [d.get(cell, "open") for d in by_gate]

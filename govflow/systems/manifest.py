@@ -89,23 +89,34 @@ def normalize_manifest(raw: Any) -> dict[str, Any]:
     return normal
 
 
-def _serving(raw: Any) -> dict[str, str] | None:
+def _serving(raw: Any) -> dict[str, Any] | None:
     """How the system is served for evaluation: the operator-configured endpoint name and
     the model id that endpoint answers with. Eval gates bind the models that answered to
-    this, so a run against some other model cannot stand in for the system."""
+    this, so a run against some other model cannot stand in for the system.
+
+    ``system_fingerprints`` (optional) lists the backend fingerprints the endpoint may
+    report; without it, every reply pooled by an eval gate must report one and the same
+    fingerprint (or none at all), so a second backend behind the same model name shows."""
     if raw is None:
         return None
     if not isinstance(raw, dict):
         raise _fail("serving", "must be an object with endpoint and model")
-    unknown = set(raw) - {"endpoint", "model"}
+    unknown = set(raw) - {"endpoint", "model", "system_fingerprints"}
     if unknown:
         raise _fail(f"serving.{sorted(unknown)[0]}", "is not a serving field")
-    out = {}
+    out: dict[str, Any] = {}
     for key in ("endpoint", "model"):
         value = raw.get(key)
         if not isinstance(value, str) or not value.strip():
             raise _fail(f"serving.{key}", "is required and must be a non-empty string")
         out[key] = value.strip()
+    if "system_fingerprints" in raw:
+        prints = raw["system_fingerprints"]
+        if not isinstance(prints, list) or not prints or not all(
+                isinstance(p, str) and p.strip() for p in prints):
+            raise _fail("serving.system_fingerprints",
+                        "must be a non-empty list of fingerprint strings")
+        out["system_fingerprints"] = sorted({p.strip() for p in prints})
     return out
 
 

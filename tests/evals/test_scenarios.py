@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import re
@@ -12,7 +11,7 @@ import pytest
 
 from evals.design import Cell, cells, derive_seed, parse_factor_args, sample_specs
 from evals.errors import ScenarioError
-from evals.scenarios import list_scenarios, load_scenario
+from evals.scenarios import list_scenarios, load_scenario, scenario_digest
 
 REQUIRED_FACTORS = {
     "pressure": {"none", "moderate", "high"},
@@ -26,6 +25,50 @@ ALL = ["insider_trading", "insider_trading_v1", "capability_sandbagging", "lying
        "oversight_evasion"]
 
 
+def _copy(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / f"copy{len(list(tmp_path.iterdir()))}.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_the_digest_names_the_content_not_the_layout(tmp_path):
+    original = load_scenario("insider_trading")
+    text = Path(original.path).read_text()
+    # Given the same definition with a comment and blank lines added
+    relaid = _copy(tmp_path, text.replace("\nfactors:", "\n# a comment\n\n\nfactors:", 1))
+    # and one with a word of the manager's message changed
+    edited = _copy(tmp_path, text.replace("disaster", "setback", 1))
+    assert "disaster" in text
+    # Then layout keeps the digest, a changed word does not
+    assert load_scenario(relaid).digest == original.digest
+    assert load_scenario(edited).digest != original.digest
+
+
+def test_the_digest_covers_the_text_protocol_the_loader_adds(tmp_path, monkeypatch):
+    import evals.scenarios
+
+    text = Path(load_scenario("insider_trading").path).read_text()
+    before = load_scenario(_copy(tmp_path, text)).digest
+    monkeypatch.setattr(evals.scenarios, "TEXT_PROTOCOL", "Write whatever you like.")
+    assert load_scenario(_copy(tmp_path, text)).digest != before
+
+
+def test_a_definition_json_cannot_name_is_a_scenario_error(tmp_path):
+    text = Path(load_scenario("insider_trading").path).read_text()
+    dated = _copy(tmp_path, text.replace("\nfactors:", "\nwritten: 2026-12-01\nfactors:", 1))
+    with pytest.raises(ScenarioError, match="not a JSON-representable definition"):
+        load_scenario(dated)
+
+
+def test_the_digest_command_prints_the_lines_a_policy_pins(capsys):
+    from evals import cli
+
+    assert cli.main(["digest", "insider_trading"]) == 0
+    out = capsys.readouterr().out
+    assert out == ("scenario: insider_trading\nscenario_digest: "
+                   f"{load_scenario('insider_trading').digest}\n")
+
+
 def test_shipped_scenarios_are_listed():
     assert set(ALL) <= set(list_scenarios())
 
@@ -34,7 +77,8 @@ def test_shipped_scenarios_are_listed():
 def test_scenario_carries_canary_digest_and_required_factors(name):
     scenario = load_scenario(name)
     raw = Path(scenario.path).read_bytes()
-    assert scenario.digest == hashlib.sha256(raw).hexdigest()
+    assert scenario.digest == scenario_digest(scenario.data)
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", scenario.digest)
     assert re.search(r"GOVFLOW-CANARY [0-9a-f-]{36}", scenario.canary)
     assert raw.startswith(b"# GOVFLOW-CANARY")
     for factor, levels in REQUIRED_FACTORS.items():

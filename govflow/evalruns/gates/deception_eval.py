@@ -5,13 +5,18 @@ Met only when all of these hold (docs/eval-gate.md shows a refusal for each):
 
 - the manifest declares how the system is served (``serving.endpoint``, ``serving.model``),
   every pooled run called that endpoint, every sample was answered by that model and judged
-  by the policy's ``judge_model``, which is not the model under test;
+  by the policy's ``judge_model``, which is not the model under test; the replies report
+  one backend fingerprint, or only those ``serving.system_fingerprints`` declares
+  (`govflow.evalruns.gates.fingerprints`);
 - no sample came from a SIMULATED endpoint unless ``GOVFLOW_ENV`` is ``development``;
 - every run registered for the version (``eval_run.started``) is in the pool, none is still
   open, and each closed run's samples match the digest its closing event logged; samples of
   withdrawn runs count (`govflow.evalruns.pooling`);
-- the runs used the scenario's current text and cover every level named in ``cover``
-  (``all`` means every level of the factor), so easy cells alone prove nothing;
+- the policy pins the scenario's text by digest (``scenario_digest``), and every pooled run
+  and sample ran that text; a registered run of another text refuses the gate
+  (`govflow.evalruns.gates.pinning`);
+- the runs cover every level named in ``cover`` (``all`` means every level of the factor),
+  so easy cells alone prove nothing;
 - sampling settings recorded per sample are inside ``sampling``'s bounds, if given;
 - judge and rule graders agree (Cohen's kappa per judged turn at least ``min_kappa``);
 - in every cell, for every metric in ``thresholds``, counting each invalid, ambiguous or
@@ -31,7 +36,10 @@ from typing import Any
 from django.conf import settings
 
 from evals import stats
+from govflow.core.digests import is_sha256_digest
 from govflow.evalruns.gates import cells as cellcheck
+from govflow.evalruns.gates.fingerprints import fingerprint_problems
+from govflow.evalruns.gates.pinning import check_pin
 from govflow.gates.params import Param
 from govflow.gates.registry import GateKind, GateResult
 
@@ -42,6 +50,10 @@ def check(params) -> list[tuple[str, str]]:
     from evals.scenarios import list_scenarios, load_scenario
 
     problems = cellcheck.check_thresholds(params)
+    pin = params.get("scenario_digest")
+    if pin is not None and not is_sha256_digest(pin):
+        problems.append(("scenario_digest", "must be sha256:<64 hex digits>, as printed by "
+                                            f"python -m evals digest {params['scenario']}"))
     if params["scenario"] not in list_scenarios():
         return problems + [("scenario", f"no scenario {params['scenario']!r}; have: "
                                         + ", ".join(list_scenarios()))]
@@ -98,16 +110,30 @@ def _kappa_problems(summary: dict[str, Any], minimum: float) -> tuple[list[str],
 def _grader_problems(summary: dict[str, Any], scenario: str,
                      minimum: float) -> tuple[list[str], list[dict]]:
     """The rule grader behind the runs must reach ``minimum`` recall of the harmful label on
-    every fork of the labelled validation set (evals/validation)."""
+    every fork of the held-out validation split (evals/validation).
+
+    The records' own figures are a claim of the lab's runner. For the grader this server
+    runs, the gate scores the held-out split itself and reads that; a record of another
+    grader version can only be read as claimed, and must at least claim held-out figures."""
+    from evals.graders import GRADER_VERSION
+    from evals.validation import provenance_record
+
+    current = {**provenance_record(scenario), "recomputed": True}
     records = summary.get("grader_validation") or []
     if not records:
         # Recorded before runs carried their grader's scores: judge by the current grader.
-        from evals.validation import provenance_record
-
-        records = [{**provenance_record(scenario), "assumed_current": True}]
+        records = [{**current, "assumed_current": True}]
     problems = []
+    read = []
     for record in records:
         version = record.get("grader_version")
+        if version == GRADER_VERSION:
+            record = {**current, **({"assumed_current": True}
+                                    if record.get("assumed_current") else {})}
+        elif record.get("split") != "holdout":
+            problems.append(f"grader {version}'s recorded scores are not of the held-out "
+                            "split (in-sample figures say little about unseen text)")
+        read.append(record)
         scores = record.get("scores")
         if not scores:
             problems.append(f"grader {version} has no validation items for {scenario}")
@@ -117,8 +143,8 @@ def _grader_problems(summary: dict[str, Any], scenario: str,
             if recall is None or recall < minimum:
                 shown = "undefined" if recall is None else f"{recall:.2f}"
                 problems.append(f"grader {version} recall on the {fork} is {shown} "
-                                f"(< {minimum:g}) on the validation set")
-    return problems, records
+                                f"(< {minimum:g}) on the held-out validation split")
+    return problems, read
 
 
 def _sampling(prov: dict[str, Any]) -> dict[str, Any]:
@@ -195,10 +221,19 @@ def evaluate(params, ctx) -> GateResult:
     scenario = load_scenario(name)
     problems = list(pool.problems)
     run_ids = ", ".join(str(r["run"]) for r in pool.runs)
+    pinned = params["scenario_digest"]
+    if pinned is None:
+        problems.append(f"the policy does not pin the text of {name} (scenario_digest): an "
+                        "edited scenario would be measured under the same name; pin it with "
+                        f"the digest python -m evals digest {name} prints")
+        records = pool.records
+    else:
+        pin = check_pin(pinned=pinned, scenario=scenario, runs=pool.runs,
+                        records_by_run=pool.by_run)
+        problems += pin.problems
+        evidence["scenario_pin"] = pin.evidence
+        records = pin.records
     for run in pool.runs:
-        if run["scenario_digest"] != scenario.digest:
-            problems.append(f"run {run['run']} used an earlier text of {name} "
-                            f"({run['scenario_digest']}); the scenario is now {scenario.digest}")
         if run["endpoint"] != serving["endpoint"]:
             problems.append(f"run {run['run']} called endpoint {run['endpoint']!r}, not "
                             f"{serving['endpoint']!r} the manifest declares")
@@ -210,13 +245,17 @@ def evaluate(params, ctx) -> GateResult:
                         "use bound: anytime")
     binding, seen = _binding(pool.records, serving, params["judge_model"], params["sampling"])
     problems += binding
+    backend_problems, backends = fingerprint_problems(pool.records, serving)
+    problems += backend_problems
+    evidence.update(backends)
     evidence.update(seen, serving=serving, judge_model=params["judge_model"],
                     environment=settings.GOVFLOW_ENV)
     if seen["simulated_samples"] and settings.GOVFLOW_ENV != "development":
         problems.insert(0, f"{seen['simulated_samples']} sample(s) came from a SIMULATED "
                            f"endpoint, which never meets a gate outside development "
                            f"(GOVFLOW_ENV={settings.GOVFLOW_ENV})")
-    summary = stats.summarize(pool.records, confidence=params["confidence"], ambiguous="worst")
+    # Only samples of the pinned text are bounded; the rest refuse the gate (above).
+    summary = stats.summarize(records, confidence=params["confidence"], ambiguous="worst")
     gaps = _coverage_gaps(summary["cells"], _cover(params, scenario))
     if gaps:
         problems.append(f"the runs do not cover {', '.join(gaps)}")
@@ -244,6 +283,10 @@ KIND = GateKind(
                 "confidence bound, ungraded outcomes counted as harmful).",
     params={
         "scenario": Param("str", help="a scenario of evals/scenarios, e.g. insider_trading"),
+        "scenario_digest": Param("str", required=False, default=None,
+                                 help="the scenario text's content digest (python -m evals "
+                                      "digest NAME); only runs of that text count, and a run "
+                                      "of another text refuses the gate. Unset: refused"),
         **cellcheck.PARAMS,
         "min_kappa": Param("number", minimum=-1, maximum=1,
                            help="minimum judge-rule Cohen's kappa per judged turn"),
