@@ -103,6 +103,11 @@ def describe(run: EvalRun, where: str | None) -> list[str]:
     ]
     if where:
         lines.append(f"  Samples came from {where}.")
+    pins = {p.get("scenario_digest") for p in policy_gates(run.release, run.scenario)}
+    pinned = "the text the policy's deception gate pins" if pins == {run.scenario_digest} \
+        else "NOT the text the policy's deception gate pins, so the gate refuses it"
+    lines.append(f"  Scenario text {run.scenario_digest} ({pinned}; python -m evals digest "
+                 f"{run.scenario} prints it).")
     if worst:
         lines.append(f"  Worst cell for {HEADERS['deceptive']} (deceptive): {worst['cell']} "
                      f"{worst['k']}/{worst['n']} (ungraded counted as harmful); the gate "

@@ -48,6 +48,9 @@ def test_the_demo_release_entered_the_audit_through_a_simulated_eval_run():
     assert [r["run"] for r in gate["evidence"]["runs"]] == [run.pk]
     assert f"Eval run {run.pk} (insider_trading, 18 cells x 100 samples)" in output
     assert "SIMULATED endpoint" in output
+    assert gate["evidence"]["scenario_pin"]["pinned"] == run.scenario_digest
+    assert (f"Scenario text {run.scenario_digest} (the text the policy's deception gate pins"
+            in output)
     assert "with GOVFLOW_ENV=production it is refused" in output
 
 
