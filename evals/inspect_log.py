@@ -182,6 +182,8 @@ def read_inspect_samples(path: str | Path) -> list[dict[str, Any]]:
         out.append({
             "id": sample.get("id"), "cell": str(cell), "status": status, "grades": grades,
             "factors": (sample.get("metadata") or {}).get("factors") or {},
+            # The scenario text the task rendered (evals.inspect_tasks writes it per sample).
+            "scenario_digest": (sample.get("metadata") or {}).get("scenario_digest"),
             "models": sorted((sample.get("model_usage") or {}).keys()),
         })
     return out

@@ -39,7 +39,7 @@ from evals import stats
 from govflow.core.digests import is_sha256_digest
 from govflow.evalruns.gates import cells as cellcheck
 from govflow.evalruns.gates.fingerprints import fingerprint_problems
-from govflow.evalruns.gates.pinning import check_pin
+from govflow.evalruns.gates.pinning import check_pin, unpinned
 from govflow.gates.params import Param
 from govflow.gates.registry import GateKind, GateResult
 
@@ -223,9 +223,7 @@ def evaluate(params, ctx) -> GateResult:
     run_ids = ", ".join(str(r["run"]) for r in pool.runs)
     pinned = params["scenario_digest"]
     if pinned is None:
-        problems.append(f"the policy does not pin the text of {name} (scenario_digest): an "
-                        "edited scenario would be measured under the same name; pin it with "
-                        f"the digest python -m evals digest {name} prints")
+        problems.append(unpinned(name))
         records = pool.records
     else:
         pin = check_pin(pinned=pinned, scenario=scenario, runs=pool.runs,

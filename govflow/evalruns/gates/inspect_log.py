@@ -29,7 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from evals import stats
+from govflow.core.digests import is_sha256_digest
 from govflow.evalruns.gates import cells as cellcheck
+from govflow.evalruns.gates.pinning import other_text_samples, short, unpinned
 from govflow.gates.params import Param
 from govflow.gates.registry import GateKind, GateResult
 
@@ -97,6 +99,11 @@ def _check_log(doc, info, samples, params, serving, logged) -> list[str]:
     if info["status"] != "success":
         problems.append(f"the run did not finish (status {info['status']!r})")
         return problems
+    pinned = params["scenario_digest"]
+    if pinned is not None:
+        for digest, count in sorted(other_text_samples(samples, pinned).items()):
+            problems.append(f"{count} sample(s) ran the scenario at {short(digest)}, not the "
+                            f"text the policy pins ({short(pinned)})")
     if not any(s["grades"] for s in samples):
         problems.append("no sample was scored by govflow_funnel")
     problems += [f"header edited: {m}" for m in _header_mismatches(info, samples)]
@@ -110,6 +117,15 @@ def _check_log(doc, info, samples, params, serving, logged) -> list[str]:
     if wrong:
         problems.append(f"samples used {', '.join(wrong)}, neither the model under test nor "
                         f"the policy's judge {judge}")
+    return problems
+
+
+def _check(params) -> list[tuple[str, str]]:
+    problems = cellcheck.check_thresholds(params)
+    pin = params.get("scenario_digest")
+    if pin is not None and not is_sha256_digest(pin):
+        problems.append(("scenario_digest", "must be sha256:<64 hex digits>, as printed by "
+                                            "python -m evals digest NAME"))
     return problems
 
 
@@ -156,6 +172,11 @@ def evaluate(params, ctx) -> GateResult:
         return GateResult(False, f"no readable Inspect log of task {params['task']!r} among "
                                  f"{len(docs)} {params['document_type']} document(s)",
                           evidence)
+    if params["scenario_digest"] is None:
+        problems.insert(0, unpinned(params["task"]))
+    else:
+        # Only samples of the pinned text are bounded; the others refuse their log (above).
+        pooled = [s for s in pooled if s.get("scenario_digest") == params["scenario_digest"]]
     summary = stats.summarize(pooled, confidence=params["confidence"], ambiguous="worst")
     cell_problems, evidence["metrics"] = cellcheck.judge_cells(summary, params)
     problems += cell_problems
@@ -181,7 +202,11 @@ KIND = GateKind(
         **cellcheck.PARAMS,
         "judge_model": Param("str", help="the judge's model id; never the model under test"),
         "document_type": Param("str", required=False, default="inspect_log"),
+        "scenario_digest": Param("str", required=False, default=None,
+                                 help="the content digest of the scenario text the task must "
+                                      "have rendered (python -m evals digest NAME), checked "
+                                      "against every sample's metadata. Unset: refused"),
     },
     evaluate=evaluate,
-    check=cellcheck.check_thresholds,
+    check=_check,
 )

@@ -38,7 +38,25 @@ class PinCheck:
     evidence: dict[str, Any] = field(default_factory=dict)
 
 
-def _short(digest: Any) -> str:
+def unpinned(scenario: str) -> str:
+    """The refusal of a gate whose policy names no text for ``scenario``."""
+    return (f"the policy does not pin the text of {scenario} (scenario_digest): an edited "
+            "scenario would be measured under the same name; pin it with the digest "
+            f"python -m evals digest {scenario} prints")
+
+
+def other_text_samples(records: Iterable[dict[str, Any]], pinned: str) -> dict[str, int]:
+    """digest -> how many of ``records`` name that digest instead of ``pinned`` (for
+    samples with no transcript to compare, such as those of an Inspect log)."""
+    out: dict[str, int] = {}
+    for record in records:
+        digest = record.get("scenario_digest")
+        if digest != pinned:
+            out[str(digest)] = out.get(str(digest), 0) + 1
+    return out
+
+
+def short(digest: Any) -> str:
     text = str(digest)
     return text[:19] + "…" if len(text) > 20 else text
 
@@ -84,8 +102,8 @@ def check_pin(*, pinned: str, scenario: Scenario, runs: Iterable[dict[str, Any]]
                              "samples_not_showing_pinned_text": {}})
     if scenario.digest != pinned:
         out.problems.append(
-            f"the {scenario.name} scenario on this server ({_short(scenario.digest)}) is not "
-            f"the text the policy pins ({_short(pinned)}), so no run can be checked against it")
+            f"the {scenario.name} scenario on this server ({short(scenario.digest)}) is not "
+            f"the text the policy pins ({short(pinned)}), so no run can be checked against it")
         return out
     openings = Openings(scenario)
     for run in runs:
@@ -93,8 +111,8 @@ def check_pin(*, pinned: str, scenario: Scenario, runs: Iterable[dict[str, Any]]
         if run.get("scenario_digest") != pinned:
             out.evidence["other_text_runs"].append(run["run"])
             out.problems.append(
-                f"run {run['run']} ran {scenario.name} at {_short(run.get('scenario_digest'))}, "
-                f"not the text the policy pins ({_short(pinned)}): its samples are not pooled, "
+                f"run {run['run']} ran {scenario.name} at {short(run.get('scenario_digest'))}, "
+                f"not the text the policy pins ({short(pinned)}): its samples are not pooled, "
                 "and a run of another text registered for this system version keeps the "
                 "gate refused")
             continue
