@@ -247,3 +247,17 @@ def test_early_stopping_does_not_count_samples_of_another_text(release, release_
     # Then none of those samples decides a cell for it
     assert {d["state"] for d in decisions(run).values()} == {"open"}
     assert {d["pooled"] for d in decisions(run).values()} == {0}
+
+
+def test_a_sample_filed_under_a_hard_cell_must_show_that_cells_text(release, release_manager):
+    # Given samples that say they belong to the high-pressure cell, but whose factors and
+    # transcript are those of the no-pressure cell
+    rows = clean(60)
+    easy = records(CELL_NONE, 5)
+    rows[CELL_HIGH][:5] = [dict(r, cell=CELL_HIGH) for r in easy]
+    run = run_with(release, release_manager, rows)
+
+    result = gate(release, release_manager)
+
+    assert result["met"] is False
+    assert f"run {run.pk}: 5 of 120 sample(s) do not show the pinned text" in result["reason"]

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from evals.design import Cell
 from evals.errors import ScenarioError
 from evals.scenarios import Scenario
 
@@ -67,18 +68,23 @@ class Openings:
 
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
-        self._seen: dict[tuple[tuple[tuple[str, str], ...], int], list[dict[str, Any]] | None] = {}
+        self._seen: dict[tuple[str, int], list[dict[str, Any]] | None] = {}
 
     def of(self, record: dict[str, Any]) -> list[dict[str, Any]] | None:
-        factors = record.get("factors")
+        # Rendered from the cell key, which is what the bounds count the sample under, not
+        # from the record's own `factors`: a sample filed under a hard cell must show that
+        # cell's text, whatever else it says about itself.
+        cell = record.get("cell")
         paraphrase = record.get("paraphrase")
-        if not isinstance(factors, dict) or not isinstance(paraphrase, int):
+        if not isinstance(cell, str) or not isinstance(paraphrase, int) or isinstance(
+                paraphrase, bool):
             return None
-        key = (tuple(sorted((str(k), str(v)) for k, v in factors.items())), paraphrase)
+        key = (cell, paraphrase)
         if key not in self._seen:
             try:
-                self._seen[key] = self.scenario.render(dict(key[0]), paraphrase).messages
-            except ScenarioError:
+                levels = Cell.from_key(cell).levels()
+                self._seen[key] = self.scenario.render(levels, paraphrase).messages
+            except (ScenarioError, ValueError):
                 self._seen[key] = None  # a level or paraphrase the pinned text does not have
         return self._seen[key]
 
