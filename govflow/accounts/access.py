@@ -57,6 +57,17 @@ def is_auditor(user: Any) -> bool:
     )
 
 
+def holds_any_role(user: Any, roles: Iterable[str]) -> bool:
+    """``user`` holds one of ``roles`` (in whatever organization they belong to: a role
+    exists only in the organization kind that may hand it out, ROLES_BY_KIND)."""
+    return bool(frozenset(roles) & user_roles(user))
+
+
+def roles_of(user: Any) -> list[str]:
+    """The user's roles, sorted, as the API and the console show them."""
+    return sorted(user_roles(user))
+
+
 def is_member_of(user: Any, organization: Organization | int | None) -> bool:
     org = user_organization(user)
     org_id = organization.pk if isinstance(organization, Organization) else organization

@@ -9,13 +9,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from govflow.accounts import services
-from govflow.accounts.access import visible_or_404
+from govflow.accounts.access import roles_of, visible_or_404
 from govflow.accounts.models import ApiToken, Organization
 from govflow.accounts.selectors import (
     organizations_visible_to,
     tokens_of,
     user_organization,
-    user_roles,
 )
 from govflow.core.api import Pagination
 from govflow.core.idempotency import idempotent
@@ -58,7 +57,7 @@ class Me(APIView):
             {
                 "username": request.user.get_username(),
                 "organization": OrganizationOut(org).data if org else None,
-                "roles": sorted(user_roles(request.user)),
+                "roles": roles_of(request.user),
             }
         )
 
@@ -75,28 +74,32 @@ class IssuedTokenOut(serializers.Serializer):
     secret = serializers.CharField(help_text="the bearer token; shown this once, never again")
 
 
-def _request_token(request) -> ApiToken | None:
+def request_token(request) -> ApiToken | None:
     # request.auth is the ApiToken for bearer authentication, None for a console session.
     return request.auth if isinstance(request.auth, ApiToken) else None
+
+
+class TokenLifetimeIn(serializers.Serializer):
+    """How long a new token lives: one rule for a person's tokens and machine tokens."""
+
+    ttl_days = serializers.IntegerField(
+        required=False, min_value=1,
+        help_text="days until it expires (default GOVFLOW_TOKEN_TTL_DAYS, at most "
+                  "GOVFLOW_TOKEN_MAX_TTL_DAYS); a token made with a token expires no "
+                  "later than that one")
+
+    def validate_ttl_days(self, value: int) -> int:
+        if value > settings.GOVFLOW_TOKEN_MAX_TTL_DAYS:
+            raise serializers.ValidationError(f"at most {settings.GOVFLOW_TOKEN_MAX_TTL_DAYS}")
+        return value
 
 
 class TokenList(APIView):
     # Its GET pages by hand; declared so the schema documents the paginated body.
     pagination_class = Pagination
 
-    class Input(serializers.Serializer):
+    class Input(TokenLifetimeIn):
         name = serializers.CharField(max_length=100, help_text="e.g. 'gateway eu-west'")
-        ttl_days = serializers.IntegerField(
-            required=False, min_value=1,
-            help_text="days until it expires (default GOVFLOW_TOKEN_TTL_DAYS, at most "
-                      "GOVFLOW_TOKEN_MAX_TTL_DAYS); a token made with a token expires no "
-                      "later than that one")
-
-        def validate_ttl_days(self, value: int) -> int:
-            if value > settings.GOVFLOW_TOKEN_MAX_TTL_DAYS:
-                raise serializers.ValidationError(
-                    f"at most {settings.GOVFLOW_TOKEN_MAX_TTL_DAYS}")
-            return value
 
     @extend_schema(responses={200: TokenOut(many=True)})
     def get(self, request):
@@ -114,7 +117,7 @@ class TokenList(APIView):
         data.is_valid(raise_exception=True)
         issued = services.token_issue(user=request.user, name=data.validated_data["name"],
                                       ttl_days=data.validated_data.get("ttl_days"),
-                                      parent=_request_token(request))
+                                      parent=request_token(request))
         return Response(IssuedTokenOut({"token": issued.token, "secret": issued.secret}).data,
                         status=status.HTTP_201_CREATED)
 

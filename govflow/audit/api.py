@@ -12,9 +12,8 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from govflow.accounts.access import is_regulator, not_found, visible_or_404
+from govflow.accounts.access import holds_any_role, is_regulator, not_found, visible_or_404
 from govflow.accounts.models import Role
-from govflow.accounts.selectors import user_roles
 from govflow.audit import log
 from govflow.audit.export import build_bundle
 from govflow.audit.logkey import log_origin, log_verifier_key
@@ -133,7 +132,7 @@ class CheckpointList(APIView):
     @extend_schema(request=None, responses={201: CheckpointOut, 200: CheckpointOut, **errors(403)})
     def post(self, request):
         """Sign a checkpoint now (regulators and release managers)."""
-        if not {Role.REGULATOR, Role.RELEASE_MANAGER} & user_roles(request.user):
+        if not holds_any_role(request.user, (Role.REGULATOR, Role.RELEASE_MANAGER)):
             raise PermissionDenied("checkpoints on demand are for regulators and release managers")
         before = Checkpoint.objects.order_by("-size").values_list("size", flat=True).first()
         created = log.checkpoint_create()

@@ -6,13 +6,13 @@ from __future__ import annotations
 from govflow.accounts.access import (
     LAB_STAFF,
     has_lab_role,
+    holds_any_role,
     is_auditor,
     is_regulator,
     require_auditor,
     require_regulator,
     visible_or_404,
 )
-from govflow.accounts.selectors import user_roles
 from govflow.auditing.lifecycle import (
     AUDITOR,
     LAB,
@@ -96,7 +96,7 @@ def access_finding_action(user, finding: Finding, action: str) -> str:
             f"'{action}' on a finding is for " + " or ".join(names[p] for p in sorted(allowed)),
             detail={"rule": "party"},
         )
-    if action == "accept_risk" and not user_roles(user) & RISK_ACCEPTING_ROLES:
+    if action == "accept_risk" and not holds_any_role(user, RISK_ACCEPTING_ROLES):
         raise PermissionDenied(
             "accepting a risk on the lab's behalf needs the role release_manager or "
             "safety_officer", detail={"rule": "role"},

@@ -11,9 +11,9 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from govflow.accounts.access import LAB_STAFF, STEWARDS
+from govflow.accounts.access import LAB_STAFF, STEWARDS, holds_any_role
 from govflow.accounts.models import Role
-from govflow.accounts.selectors import user_organization, user_roles
+from govflow.accounts.selectors import user_organization
 from govflow.audit.events import EventType
 from govflow.core.errors import PermissionDenied
 from govflow.core.idempotency import idempotent
@@ -105,7 +105,7 @@ class ReleaseOpen(APIView):
         """Open a release of one of your lab's system versions under a policy."""
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        if Role.RELEASE_MANAGER not in user_roles(request.user):
+        if not holds_any_role(request.user, (Role.RELEASE_MANAGER,)):
             raise PermissionDenied("opening a release needs the release_manager role")
         version = (
             system_versions_visible_to(request.user)

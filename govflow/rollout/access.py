@@ -10,12 +10,13 @@ from __future__ import annotations
 from govflow.accounts.access import (
     STEWARDS,
     has_lab_role,
+    holds_any_role,
     is_member_of,
     is_regulator,
     not_found,
+    organization_kind,
 )
 from govflow.accounts.models import OrganizationKind, Role
-from govflow.accounts.selectors import user_organization, user_roles
 from govflow.core.errors import PermissionDenied
 from govflow.releases.access import access_release, access_release_action
 from govflow.releases.models import Release
@@ -43,10 +44,8 @@ def access_cohort_change(user, release_id: int, roles) -> Release:
 
 def access_customers(user) -> None:
     """Registering customers: a release manager of a lab."""
-    org = user_organization(user)
-    if org is None or org.kind != OrganizationKind.LAB or Role.RELEASE_MANAGER not in user_roles(
-        user
-    ):
+    if (organization_kind(user) != OrganizationKind.LAB
+            or not holds_any_role(user, (Role.RELEASE_MANAGER,))):
         raise PermissionDenied("registering customers needs the release_manager role in a lab",
                                detail={"rule": "role"})
 

@@ -3,8 +3,7 @@ a role you hold (else 403)."""
 
 from __future__ import annotations
 
-from govflow.accounts.access import LAB_STAFF, is_member_of
-from govflow.accounts.selectors import user_roles
+from govflow.accounts.access import LAB_STAFF, holds_any_role, is_member_of, roles_of
 from govflow.core.errors import PermissionDenied
 from govflow.releases.access import access_release
 from govflow.releases.models import Release
@@ -26,8 +25,8 @@ def access_signoff(user, release_id: int, role: str) -> Release:
             "only people of the lab that owns the release sign off on it",
             detail={"rule": "lab"},
         )
-    if role not in user_roles(user):
-        held = ", ".join(sorted(user_roles(user))) or "none"
+    if not holds_any_role(user, (role,)):
+        held = ", ".join(roles_of(user)) or "none"
         raise PermissionDenied(
             f"you do not hold the role {role!r} (your roles: {held})", detail={"rule": "role"}
         )

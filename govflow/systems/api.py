@@ -7,9 +7,9 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from govflow.accounts.access import is_member_of, visible_or_404
+from govflow.accounts.access import holds_any_role, is_member_of, visible_or_404
 from govflow.accounts.models import Role
-from govflow.accounts.selectors import user_organization, user_roles
+from govflow.accounts.selectors import user_organization
 from govflow.core.errors import PermissionDenied
 from govflow.core.idempotency import idempotent
 from govflow.core.schema import IDEMPOTENCY_KEY, errors
@@ -44,7 +44,7 @@ class SystemOut(serializers.ModelSerializer):
 
 
 def _require_release_manager(user) -> None:
-    if Role.RELEASE_MANAGER not in user_roles(user):
+    if not holds_any_role(user, (Role.RELEASE_MANAGER,)):
         raise PermissionDenied("this needs the release_manager role in a lab")
 
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from django.shortcuts import render
 
-from govflow.accounts.access import is_regulator
-from govflow.accounts.selectors import user_organization, user_roles
+from govflow.accounts.access import is_regulator, roles_of
+from govflow.accounts.selectors import user_organization
 from govflow.core.errors import DomainError
 
 
 def persona(request) -> dict:
     user = request.user
     org = user_organization(user)
-    return {"org": org, "roles": sorted(user_roles(user)), "is_regulator": is_regulator(user)}
+    return {"org": org, "roles": roles_of(user), "is_regulator": is_regulator(user)}
 
 
 def page(request, template: str, context: dict, status: int = 200):
