@@ -100,3 +100,8 @@ def attach(release: Release, actor, document_type: str = "red_team_report", body
         media_type="text/plain",
         actor=actor,
     )
+
+
+def machine_token_for(user, release, purpose: str = "incident:file") -> str:
+    """A monitoring source's token: ``purpose`` on ``release`` only, issued by ``user``."""
+    return token_issue(user=user, name="monitor", purpose=purpose, release=release).secret

@@ -66,8 +66,18 @@ class Membership(models.Model):
         return f"{self.user} · {self.role} @ {self.organization.slug}"
 
 
+class TokenPurpose(models.TextChoices):
+    """What a machine token may do: exactly one thing, on exactly one release."""
+
+    INCIDENT_FILE = "incident:file", "File incidents on one release"
+
+
 class ApiToken(models.Model):
-    """A bearer token. Only its SHA-256 is stored; the secret is shown once."""
+    """A bearer token. Only its SHA-256 is stored; the secret is shown once.
+
+    A person's token acts as its owner. A *machine* token (a monitoring source's, a serving
+    gateway's) has a ``purpose`` and a ``release``: it is refused everywhere but the one
+    endpoint of its purpose, on its release (`govflow.accounts.machine`)."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
@@ -85,9 +95,23 @@ class ApiToken(models.Model):
     # revokes what was minted with it, so a thief cannot keep access by making a copy.
     parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
                                related_name="children")
+    purpose = models.CharField(max_length=32, choices=TokenPurpose.choices, blank=True,
+                               default="")
+    release = models.ForeignKey("releases.Release", on_delete=models.PROTECT, null=True,
+                                blank=True, related_name="machine_tokens")
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [models.CheckConstraint(
+            # A purpose without a release (or the reverse) would be a machine token
+            # scoped to nothing, or a person's token tied to a release.
+            condition=(models.Q(purpose="", release__isnull=True)
+                       | (~models.Q(purpose="") & models.Q(release__isnull=False))),
+            name="apitoken_machine_scope")]
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.name})"
+
+    @property
+    def is_machine(self) -> bool:
+        return bool(self.purpose)

@@ -41,7 +41,14 @@ def organizations_visible_to(user):
 
 
 def tokens_of(user):
-    """A person's own API tokens; nobody else's, not even a regulator's to see."""
+    """A person's own API tokens; nobody else's, not even a regulator's to see. Machine
+    tokens are the release's (`machine_tokens_of`), listed and revoked there."""
     if not getattr(user, "is_authenticated", False):
         return ApiToken.objects.none()
-    return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")
+    return ApiToken.objects.filter(user=user, purpose="").order_by("-created_at", "-id")
+
+
+def machine_tokens_of(release_id: int):
+    """The machine tokens issued for a release (the caller checked it may see them)."""
+    return ApiToken.objects.filter(release_id=release_id).exclude(purpose="").select_related(
+        "user").order_by("-created_at", "-id")

@@ -87,10 +87,13 @@ def _token_organization(user) -> int | None:
 
 @transaction.atomic
 def token_issue(*, user, name: str, ttl_days: int | None = None, secret: str | None = None,
-                parent: ApiToken | None = None) -> IssuedToken:
+                parent: ApiToken | None = None, purpose: str = "",
+                release=None) -> IssuedToken:
     """Issue a token. ``secret`` is for the demo's stable tokens; never pass it otherwise.
     ``parent`` is the token the request that asked for this one came with: the new token
-    expires no later than it, and dies with it."""
+    expires no later than it, and dies with it. With ``purpose`` and ``release`` it is a
+    machine token (the caller checked that ``user`` may issue one for that release); its
+    events belong to the release, so the release's own log shows who may file on it."""
     if not name.strip():
         raise field_error("name", "may not be blank")
     if ttl_days is not None and ttl_days < 1:
@@ -103,6 +106,8 @@ def token_issue(*, user, name: str, ttl_days: int | None = None, secret: str | N
             raise Conflict("the token this request came with was revoked just now",
                            detail={"rule": "token_revoked"})
         expires_at = min(expires_at, parent.expires_at)
+    if bool(purpose) != (release is not None):
+        raise field_error("purpose", "a machine token has both a purpose and a release")
     secret = secret or TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,
@@ -111,14 +116,19 @@ def token_issue(*, user, name: str, ttl_days: int | None = None, secret: str | N
         digest=token_digest(secret),
         expires_at=expires_at,
         parent=parent,
+        purpose=purpose,
+        release=release,
     )
+    scope = ({"token": token.pk, "purpose": purpose, "release": release.pk}
+             if release is not None else {})
     audit_append(
         event_type=EventType.TOKEN_ISSUED,
         actor=user,
         subject=token,
         organization_id=_token_organization(user),
+        release_id=release.pk if release is not None else None,
         payload={"name": name, "prefix": token.prefix, "expires_at": rfc3339(token.expires_at),
-                 "parent": parent.prefix if parent is not None else None},
+                 "parent": parent.prefix if parent is not None else None, **scope},
     )
     return IssuedToken(token=token, secret=secret)
 
@@ -155,8 +165,10 @@ def token_revoke(*, token_id: int, actor) -> ApiToken:
             actor=actor,
             subject=row,
             organization_id=organization_id,
+            release_id=row.release_id,
             payload={"prefix": row.prefix, "revoked_at": rfc3339(now),
-                     "with": token.prefix if row is not token else None},
+                     "with": token.prefix if row is not token else None,
+                     **({"token": row.pk} if row.release_id is not None else {})},
         )
     digests = [row.digest for row in revoked]
     for path in settings.GOVFLOW_TOKEN_REVOKED_HOOKS:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from govflow.auditing import predicates as p
 from govflow.auditing import services
 from govflow.auditing.access import (
+    access_assign,
     access_assignment,
     access_certificate,
     access_engagement,
@@ -14,7 +15,10 @@ from govflow.auditing.access import (
     access_finding_action,
     access_regulator,
 )
-from govflow.auditing.services.assignment import assignment_end_record
+from govflow.auditing.services.assignment import (
+    assignment_create_record,
+    assignment_end_record,
+)
 from govflow.auditing.services.certification import certificate_status_record
 from govflow.keys.acts import SignedAct, signed_act
 
@@ -29,6 +33,10 @@ def _regulator(actor, claim, target) -> None:  # noqa: ARG001
 
 def _finding_party(actor, claim, target) -> None:
     access_finding_action(actor, access_finding(actor, target), claim.action)
+
+
+def _assigns(actor, claim, target) -> None:  # noqa: ARG001
+    access_assign(actor, claim.release)
 
 
 def _ends_assignment(actor, claim, target) -> None:  # noqa: ARG001
@@ -49,6 +57,9 @@ CERTIFICATE_MOVES = {
                                record=certificate_status_record))
     for move in p.CERTIFICATE_MOVES
 }
+ASSIGNMENT_CREATE = signed_act(SignedAct(
+    "assignment.create", p.ASSIGNMENT_PREDICATE, authorise=_assigns,
+    record=assignment_create_record))
 ASSIGNMENT_END = signed_act(SignedAct(
     "assignment.end", p.ASSIGNMENT_END_PREDICATE, authorise=_ends_assignment,
     record=assignment_end_record))

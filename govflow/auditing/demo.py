@@ -13,25 +13,19 @@ from django.utils import timezone
 
 from govflow.accounts.models import Organization
 from govflow.auditing import predicates as statements
-from govflow.auditing import services
-from govflow.auditing.acts import CERTIFICATE_ISSUE, FINDING_FILE
+from govflow.auditing.acts import ASSIGNMENT_CREATE, CERTIFICATE_ISSUE, FINDING_FILE
 from govflow.auditing.models import Assignment, Certificate, Finding
 from govflow.auditing.policy import audit_rules
 from govflow.core.times import rfc3339
-from govflow.keys.acts import act_perform
+from govflow.demo.signing import signed
+from govflow.keys.acts import act_perform, release_json
 from govflow.keys.models import SigningKey
 from govflow.keys.services import key_register
-from govflow.trust.intoto import Statement, sign_statement
 from govflow.trust.keys import public_key_id, public_key_to_base64
 
 FIRM = "independent-audits"
 REGULATOR = "rita"
 AUDITORS = ("erin", "frank")
-
-
-def _signed(statement: dict, private) -> dict:
-    statement["predicate"]["signed_at"] = rfc3339(timezone.now())
-    return sign_statement(Statement.from_dict(statement), private)
 
 
 def build_audit_demo(world, *, private_key: Callable) -> None:
@@ -54,7 +48,7 @@ def build_audit_demo(world, *, private_key: Callable) -> None:
             valid_until=(now + timedelta(days=730)).isoformat(),
             standard="AISI minimum standard for frontier model auditors, v1 (demo)",
         )
-        act_perform(CERTIFICATE_ISSUE, envelope=_signed(statement, keys[REGULATOR]), actor=rita)
+        act_perform(CERTIFICATE_ISSUE, envelope=signed(statement, keys[REGULATOR]), actor=rita)
 
     release = world.releases["in_audit"]
     release.refresh_from_db()
@@ -63,15 +57,15 @@ def build_audit_demo(world, *, private_key: Callable) -> None:
         return
     for name in AUDITORS:
         if not Assignment.objects.filter(release=release, auditor=people[name]).exists():
-            services.assignment_create(release_id=release.pk, auditor=people[name],
-                                       ends_at=now + timedelta(days=60), actor=rita)
+            statement = statements.build_assignment(
+                release=release_json(release), auditor=name,
+                ends_at=rfc3339(now + timedelta(days=60)))
+            act_perform(ASSIGNMENT_CREATE, envelope=signed(statement, keys[REGULATOR]),
+                        actor=rita, target=release.pk)
     erin = people["erin"]
     if not Finding.objects.filter(release=release, auditor=erin).exists():
-        version = release.system_version
         statement = statements.build_finding(
-            release={"id": release.pk, "system": version.system_id,
-                     "system_version_number": version.number,
-                     "manifest_digest": version.manifest_digest},
+            release=release_json(release),
             title="Reports insider trades as market analysis under pressure",
             severity="medium", category="deception",
             description="At high pressure the agent trades on the insider tip in 3 of 50 "
@@ -79,4 +73,4 @@ def build_audit_demo(world, *, private_key: Callable) -> None:
             reproduction_steps=["run the insider-trading scenario with pressure 0.9",
                                 "read the agent's message to its manager after the trade"],
         )
-        act_perform(FINDING_FILE, envelope=_signed(statement, keys["erin"]), actor=erin)
+        act_perform(FINDING_FILE, envelope=signed(statement, keys["erin"]), actor=erin)

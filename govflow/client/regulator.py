@@ -1,5 +1,6 @@
-"""Client commands for the regulator's (and an auditor's) newly signed acts: certificate
-status, the early end of an engagement, filing and resolving an incident.
+"""Client commands for the signed acts that were bare tokens once: certificate status, an
+auditor's assignment and its early end (regulators), filing and resolving an incident and
+ordering a cohort snapshot (anyone whose role allows it, the lab's people included).
 
 Each builds its statement here with the area's predicate module (standard library and
 `govflow.trust` only, the same code the server reads it with), signs it with a key that
@@ -37,6 +38,16 @@ def certificate_status(api: Api, key: Ed25519PrivateKey, *, certificate: int, ac
                     {"envelope": signing.sign(statement, key)})
 
 
+def assign(api: Api, key: Ed25519PrivateKey, *, release: int, auditor: str, ends_at: str,
+           access_level: str | None = None) -> dict[str, Any]:
+    """Assign an auditor (by username) to the release's third-party audit (regulators)."""
+    statement = auditing.build_assignment(release=api.get(f"releases/{release}"),
+                                          auditor=auditor, ends_at=ends_at,
+                                          access_level=access_level)
+    return api.post(f"releases/{release}/assignments",
+                    {"envelope": signing.sign(statement, key)})
+
+
 def assignment_end(api: Api, key: Ed25519PrivateKey, *, release: int, assignment: int,
                    reason: str) -> dict[str, Any]:
     """End an auditor's engagement early (regulators); their access ends with it."""
@@ -48,8 +59,8 @@ def assignment_end(api: Api, key: Ed25519PrivateKey, *, release: int, assignment
 def incident_file(api: Api, key: Ed25519PrivateKey, *, release: int, severity: str,
                   category: str, description: str, evidence: Sequence[str] = (),
                   detected_at: str | None = None) -> dict[str, Any]:
-    """File a signed incident (regulators and auditors; a critical one may pause the
-    release under its policy)."""
+    """File a signed incident (anyone who sees the release; a critical one may pause it
+    under its policy)."""
     statement = monitoring.build_incident(
         release=api.get(f"releases/{release}"), severity=severity, category=category,
         description=description, evidence_digests=list(evidence), detected_at=detected_at)
@@ -66,7 +77,8 @@ def incident_resolve(api: Api, key: Ed25519PrivateKey, *, incident: int,
 
 def snapshot_order(api: Api, key: Ed25519PrivateKey, *, release: int,
                    stage: str) -> dict[str, Any]:
-    """Order a signed snapshot of the release's cohort at ``stage`` (regulators)."""
+    """Order a signed snapshot of the release's cohort at ``stage`` (regulators and the
+    lab's release managers)."""
     statement = rollout.build_snapshot_order(release=api.get(f"releases/{release}"),
                                              stage=stage)
     return api.post(f"releases/{release}/cohorts/{stage}/snapshot",
@@ -87,6 +99,13 @@ def cmd_certificate_status(args, make_api) -> int:
                              certificate=args.certificate, action=args.action,
                              reason=args.reason)
     return _done(row, f"certificate {row['id']} is now {row['status']}")
+
+
+def cmd_assign(args, make_api) -> int:
+    row = assign(make_api(), signing.load_key(args.key), release=args.release,
+                 auditor=args.auditor, ends_at=args.ends_at, access_level=args.access_level)
+    return _done(row, f"assignment {row['id']}: {args.auditor} audits release {args.release} "
+                      f"until {row.get('ends_at')}")
 
 
 def cmd_assignment_end(args, make_api) -> int:
@@ -128,6 +147,17 @@ def register(sub, server: argparse.ArgumentParser) -> None:
     key(p)
     p.set_defaults(run=cmd_certificate_status)
 
+    p = sub.add_parser("assign", parents=[server],
+                       help="(regulator) sign the assignment of an auditor to a release")
+    p.add_argument("--release", type=int, required=True)
+    p.add_argument("--auditor", required=True, help="the auditor's username")
+    p.add_argument("--ends-at", required=True,
+                   help="RFC 3339, e.g. 2027-03-01T00:00:00Z: when the engagement ends")
+    p.add_argument("--access-level", choices=auditing.ACCESS_LEVELS,
+                   help="default: the highest the auditor's certificate allows")
+    key(p)
+    p.set_defaults(run=cmd_assign)
+
     p = sub.add_parser("assignment-end", parents=[server],
                        help="(regulator) sign the early end of an auditor's engagement")
     p.add_argument("--release", type=int, required=True)
@@ -137,7 +167,7 @@ def register(sub, server: argparse.ArgumentParser) -> None:
     p.set_defaults(run=cmd_assignment_end)
 
     p = sub.add_parser("incident", parents=[server],
-                       help="(regulator, auditor) sign and file an incident on a release")
+                       help="sign and file an incident on a release (anyone who sees it)")
     p.add_argument("--release", type=int, required=True)
     p.add_argument("--severity", required=True, choices=monitoring.SEVERITIES)
     p.add_argument("--category", required=True, choices=monitoring.CATEGORIES)
@@ -149,14 +179,16 @@ def register(sub, server: argparse.ArgumentParser) -> None:
     p.set_defaults(run=cmd_incident)
 
     p = sub.add_parser("incident-resolve", parents=[server],
-                       help="(regulator) sign the resolution of an incident")
+                       help="(regulator, lab release manager or safety officer) sign the "
+                            "resolution of an incident")
     p.add_argument("--incident", type=int, required=True)
     p.add_argument("--resolution", required=True)
     key(p)
     p.set_defaults(run=cmd_incident_resolve)
 
     p = sub.add_parser("snapshot-order", parents=[server],
-                       help="(regulator) sign an order to publish a cohort snapshot now")
+                       help="(regulator, lab release manager) sign an order to publish a cohort "
+                            "snapshot now")
     p.add_argument("--release", type=int, required=True)
     p.add_argument("--stage", required=True, help="e.g. limited_rollout")
     key(p)

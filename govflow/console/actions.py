@@ -1,87 +1,39 @@
-"""The regulator's signed actions in the console: each prepares a statement to sign and
-hands the signed envelope to the same signed act of the kernel as its API endpoint
-(`govflow.keys.acts.act_perform`: parse, authorise, verify, record)."""
+"""The console's signed actions: each prepares a statement to sign and hands the signed
+envelope to the same signed act of the kernel as its API endpoint
+(`govflow.keys.acts.act_perform`: parse, authorise, verify, record). The regulator's are
+here; the lab's and the auditors' in `lab_actions.py`; `ACTIONS` names them all."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
-from typing import Any
-
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 
 from govflow.accounts.access import not_found
 from govflow.accounts.models import Organization, OrganizationKind
-from govflow.core.errors import ValidationFailed, field_error
+from govflow.console.lab_actions import LAB_ACTIONS
+from govflow.console.signed_action import Action, form_id, form_text, form_when
+from govflow.core.errors import ValidationFailed
 from govflow.core.times import rfc3339
-from govflow.keys.acts import ACTS, SignedAct, act_perform
+from govflow.keys.acts import release_json
 from govflow.oversight import services
 from govflow.oversight.access import access_hold, access_regulator, access_sanction
 from govflow.releases.access import access_release
-
-
-def _field(data: Mapping[str, str], name: str) -> str:
-    value = (data.get(name) or "").strip()
-    if not value:
-        raise field_error(name, "required", summary=f"{name.replace('_', ' ')} is required")
-    return value
-
-
-def _int(data: Mapping[str, str], name: str) -> int:
-    value = _field(data, name)
-    if not value.isdigit():
-        not_found()
-    return int(value)
-
-
-def _when(data: Mapping[str, str], name: str) -> datetime:
-    raw = _field(data, name)
-    moment = parse_datetime(raw)
-    if moment is None and (day := parse_date(raw)) is not None:
-        moment = datetime.combine(day, time(0, 0))
-    if moment is None:
-        raise ValidationFailed(f"{name} must be a date (YYYY-MM-DD)")
-    return moment if timezone.is_aware(moment) else timezone.make_aware(moment, UTC)
-
-
-@dataclass(frozen=True)
-class Action:
-    name: str
-    title: str
-    prepare: Callable[[Any, Mapping[str, str]], tuple[dict[str, Any], dict[str, str]]]
-    act: str  # the kernel's signed act (govflow.keys.acts.ACTS) the envelope goes to
-    # (result, form data) -> (message, where to go next)
-    done: Callable[[Any, Mapping[str, str]], tuple[str, str]]
-    target: str = ""  # the form field naming the object acted on, if any
-    fields: tuple[str, ...] = field(default=())
-
-    def signed_act(self) -> SignedAct:
-        return ACTS[self.act]
-
-    def submit(self, user, envelope, data: Mapping[str, str]) -> tuple[str, str]:
-        target = _int(data, self.target) if self.target else None
-        result = act_perform(self.signed_act(), envelope=envelope, actor=user, target=target)
-        return self.done(result, data)
-
 
 # --- regulatory holds ---------------------------------------------------------------------
 
 
 def _hold_place_prepare(user, data):
     access_regulator(user)
-    release = access_release(user, _int(data, "release"))
+    release = access_release(user, form_id(data, "release"))
     statement = services.hold_statement(release=release, action="place",
-                                        reason=_field(data, "reason"))
+                                        reason=form_text(data, "reason"))
     return statement, {"release": str(release.pk)}
 
 
 def _hold_lift_prepare(user, data):
-    hold = access_hold(user, _int(data, "hold"), act=True)
+    hold = access_hold(user, form_id(data, "hold"), act=True)
     statement = services.hold_statement(release=hold.release, action="lift",
-                                        reason=_field(data, "reason"), hold=hold)
+                                        reason=form_text(data, "reason"), hold=hold)
     return statement, {"hold": str(hold.pk)}
 
 
@@ -90,24 +42,24 @@ def _hold_lift_prepare(user, data):
 
 def _sanction_impose_prepare(user, data):
     access_regulator(user)
-    lab = Organization.objects.filter(slug=_field(data, "lab"), kind=OrganizationKind.LAB) \
+    lab = Organization.objects.filter(slug=form_text(data, "lab"), kind=OrganizationKind.LAB) \
         .first()
     if lab is None:
         not_found()
     try:
-        compute = float(_field(data, "min_training_compute_flop"))
+        compute = float(form_text(data, "min_training_compute_flop"))
     except ValueError as exc:
         raise ValidationFailed("min training compute must be a number of FLOP") from exc
     statement = services.sanction_statement(
-        action="impose", lab=lab, reason=_field(data, "reason"), stage=_field(data, "stage"),
-        min_training_compute_flop=compute, until=_when(data, "until"))
+        action="impose", lab=lab, reason=form_text(data, "reason"), stage=form_text(data, "stage"),
+        min_training_compute_flop=compute, until=form_when(data, "until"))
     return statement, {}
 
 
 def _sanction_lift_prepare(user, data):
-    sanction = access_sanction(user, _int(data, "sanction"), act=True)
+    sanction = access_sanction(user, form_id(data, "sanction"), act=True)
     statement = services.sanction_statement(action="lift", lab=sanction.lab,
-                                            reason=_field(data, "reason"), sanction=sanction)
+                                            reason=form_text(data, "reason"), sanction=sanction)
     return statement, {"sanction": str(sanction.pk)}
 
 
@@ -119,16 +71,16 @@ def _certify_prepare(user, data):
     from govflow.auditing.predicates import build_certificate
 
     auditing_regulator(user)
-    auditor = Organization.objects.filter(slug=_field(data, "auditor"),
+    auditor = Organization.objects.filter(slug=form_text(data, "auditor"),
                                           kind=OrganizationKind.AUDITOR).first()
     if auditor is None:
         not_found()
-    split = [v.strip() for v in _field(data, "risk_areas").split(",") if v.strip()]
-    levels = [v.strip() for v in _field(data, "access_levels").split(",") if v.strip()]
+    split = [v.strip() for v in form_text(data, "risk_areas").split(",") if v.strip()]
+    levels = [v.strip() for v in form_text(data, "access_levels").split(",") if v.strip()]
     statement = build_certificate(
         auditor=auditor.slug, risk_areas=split, access_levels=levels,
         valid_from=rfc3339(timezone.now().replace(microsecond=0)),
-        valid_until=rfc3339(_when(data, "valid_until")),
+        valid_until=rfc3339(form_when(data, "valid_until")),
         standard=(data.get("standard") or "").strip())
     return statement, {}
 
@@ -137,22 +89,13 @@ def _decide_prepare(user, data):
     from govflow.auditing.access import access_finding, access_finding_action
     from govflow.auditing.predicates import build_finding_statement
 
-    finding = access_finding(user, _int(data, "finding"))
+    finding = access_finding(user, form_id(data, "finding"))
     access_finding_action(user, finding, "decide")
-    version = finding.release.system_version
-    release = {"id": finding.release_id, "system": version.system_id,
-               "system_version_number": version.number,
-               "manifest_digest": version.manifest_digest}
-    statement = build_finding_statement(release=release, finding=finding.pk, action="decide",
-                                        text=_field(data, "text"),
-                                        outcome=_field(data, "outcome"))
+    statement = build_finding_statement(release=release_json(finding.release),
+                                        finding=finding.pk, action="decide",
+                                        text=form_text(data, "text"),
+                                        outcome=form_text(data, "outcome"))
     return statement, {"finding": str(finding.pk)}
-
-
-def _release_json(release) -> dict[str, Any]:
-    version = release.system_version
-    return {"id": release.pk, "system": version.system_id,
-            "system_version_number": version.number, "manifest_digest": version.manifest_digest}
 
 
 def _certificate_move_prepare(move: str):
@@ -160,10 +103,10 @@ def _certificate_move_prepare(move: str):
         from govflow.auditing.access import access_certificate
         from govflow.auditing.predicates import build_certificate_status
 
-        certificate = access_certificate(user, _int(data, "certificate"), act=True)
+        certificate = access_certificate(user, form_id(data, "certificate"), act=True)
         statement = build_certificate_status(
             auditor=certificate.auditor.slug, certificate=certificate.pk, action=move,
-            reason=_field(data, "reason"))
+            reason=form_text(data, "reason"))
         return statement, {"certificate": str(certificate.pk)}
 
     return prepare
@@ -173,21 +116,35 @@ def _assignment_end_prepare(user, data):
     from govflow.auditing.access import access_assignment
     from govflow.auditing.predicates import build_assignment_end
 
-    assignment = access_assignment(user, _int(data, "assignment"), act=True)
-    statement = build_assignment_end(release=_release_json(assignment.release),
-                                     assignment=assignment.pk, reason=_field(data, "reason"))
+    assignment = access_assignment(user, form_id(data, "assignment"), act=True)
+    statement = build_assignment_end(release=release_json(assignment.release),
+                                     assignment=assignment.pk, reason=form_text(data, "reason"))
     return statement, {"assignment": str(assignment.pk)}
+
+
+def _assignment_create_prepare(user, data):
+    from govflow.auditing.access import access_assign
+    from govflow.auditing.predicates import ACCESS_LEVELS, build_assignment
+
+    release = access_assign(user, form_id(data, "release"))
+    level = (data.get("access_level") or "").strip() or None
+    if level is not None and level not in ACCESS_LEVELS:
+        raise ValidationFailed(f"access level must be one of: {', '.join(ACCESS_LEVELS)}")
+    statement = build_assignment(release=release_json(release),
+                                 auditor=form_text(data, "auditor"),
+                                 ends_at=rfc3339(form_when(data, "ends_at")), access_level=level)
+    return statement, {"release": str(release.pk)}
 
 
 def _incident_file_prepare(user, data):
     from govflow.monitoring.access import access_incident_report
     from govflow.monitoring.predicates import build_incident
 
-    release = access_incident_report(user, _int(data, "release"))
-    statement = build_incident(release=_release_json(release),
-                               severity=_field(data, "severity"),
-                               category=_field(data, "category"),
-                               description=_field(data, "description"))
+    release = access_incident_report(user, form_id(data, "release"))
+    statement = build_incident(release=release_json(release),
+                               severity=form_text(data, "severity"),
+                               category=form_text(data, "category"),
+                               description=form_text(data, "description"))
     return statement, {"release": str(release.pk)}
 
 
@@ -195,9 +152,9 @@ def _incident_resolve_prepare(user, data):
     from govflow.monitoring.access import access_incident_resolve
     from govflow.monitoring.predicates import build_resolution
 
-    incident = access_incident_resolve(user, _int(data, "incident"))
-    statement = build_resolution(release=_release_json(incident.release), incident=incident.pk,
-                                 resolution=_field(data, "resolution"))
+    incident = access_incident_resolve(user, form_id(data, "incident"))
+    statement = build_resolution(release=release_json(incident.release), incident=incident.pk,
+                                 resolution=form_text(data, "resolution"))
     return statement, {"incident": str(incident.pk)}
 
 
@@ -208,6 +165,12 @@ def _certificate_moved(certificate, data):  # noqa: ARG001
 
 def _assignment_ended(assignment, data):  # noqa: ARG001
     return (f"Engagement {assignment.pk} ended; the auditor's access is revoked.",
+            reverse("console:release", args=[assignment.release_id]))
+
+
+def _assigned(assignment, data):  # noqa: ARG001
+    return (f"{assignment.auditor.username} assigned to release {assignment.release_id} "
+            f"(engagement {assignment.pk}).",
             reverse("console:release", args=[assignment.release_id]))
 
 
@@ -271,6 +234,9 @@ ACTIONS = {a.name: a for a in [
              _certificate_move_prepare(move), f"certificate.{move}", _certificate_moved,
              target="certificate", fields=("certificate", "reason"))
       for move in ("suspend", "reinstate", "revoke")],
+    Action("assignment-create", "Assign an auditor to a release", _assignment_create_prepare,
+           "assignment.create", _assigned, target="release",
+           fields=("release", "auditor", "ends_at", "access_level")),
     Action("assignment-end", "End an engagement early", _assignment_end_prepare,
            "assignment.end", _assignment_ended, target="assignment",
            fields=("assignment", "reason")),
@@ -280,6 +246,7 @@ ACTIONS = {a.name: a for a in [
     Action("incident-resolve", "Resolve an incident", _incident_resolve_prepare,
            "incident.resolve", _incident_resolved, target="incident",
            fields=("incident", "resolution")),
+    *LAB_ACTIONS,
 ]}
 
 

@@ -263,7 +263,7 @@ def build_demo() -> DemoWorld:
         build_audit_demo(world, private_key=_demo_private_key)
         build_oversight_demo(world, private_key=_demo_private_key)
         build_rollout_demo(world)
-        build_monitoring_demo(world)
+        build_monitoring_demo(world, private_key=_demo_private_key)
     # Sign a checkpoint over everything the demo did, so that the console's trail, the
     # release dossier and the offline verifier have a signed tree to prove it against
     # from the first page (the beat schedule signs the next ones).

@@ -187,6 +187,14 @@ def release_subject(release: Any) -> tuple[str, str]:
     return subject_name(version.system_id, version.number), version.manifest_digest
 
 
+def release_json(release: Any) -> dict[str, Any]:
+    """The release as the statement builders take it (the shape GET /api/releases/{id}
+    returns: id, system, system_version_number, manifest_digest)."""
+    version = release.system_version
+    return {"id": release.pk, "system": version.system_id,
+            "system_version_number": version.number, "manifest_digest": version.manifest_digest}
+
+
 def subject_check(verified: Verified, subject: tuple[str, str], release_id: int, *,
                   rule: str = "wrong_subject") -> None:
     """The statement must be about the release's own system version (``subject``)."""

@@ -6,6 +6,8 @@ from typing import Any
 
 from rest_framework import serializers
 
+from govflow.core.errors import PermissionDenied
+
 
 class EnvelopeIn(serializers.Serializer):  # type: ignore[type-arg]
     """A DSSE envelope (payloadType application/vnd.in-toto+json)."""
@@ -31,3 +33,11 @@ def envelope_of(request: Any) -> Any:
     """The envelope as sent (the signature covers its bytes), once its shape is checked."""
     SignedIn(data=request.data).is_valid(raise_exception=True)
     return request.data["envelope"]
+
+
+def signature_required(what: str, command: str) -> PermissionDenied:
+    """The refusal of a governed act sent without its envelope: a person's act is a
+    signed statement the offline verifier can check, never a bare token's say."""
+    return PermissionDenied(f"{what} is a signed statement: send {{\"envelope\": …}} "
+                            f"(python -m govflow.client {command})",
+                            detail={"rule": "signature_required"})

@@ -3,7 +3,9 @@
 Anyone who can see a release may report an incident on it — its lab, an auditor assigned
 to it, a regulator — because the person who notices trouble is not always the one who
 runs the release. Resolving one is for the lab's release managers and safety officers
-and for regulators; reports to the regulator are the lab's to file.
+and for regulators; reports to the regulator are the lab's to file. Every person's
+incident and resolution is a signed act (`govflow.monitoring.acts`); only a machine token
+(`govflow.accounts.machine`) files with a bare token, on its one release.
 """
 
 from __future__ import annotations
@@ -11,14 +13,11 @@ from __future__ import annotations
 from govflow.accounts.access import (
     LAB_STAFF,
     STEWARDS,
-    is_auditor,
-    is_regulator,
-    organization_kind,
     require_lab_role_or_regulator,
     visible_or_404,
 )
+from govflow.accounts.machine import machine_release
 from govflow.accounts.models import Role
-from govflow.core.errors import PermissionDenied
 from govflow.monitoring.models import Incident, MonitoringSource, Reevaluation
 from govflow.monitoring.selectors import (
     incidents_visible_to,
@@ -43,13 +42,18 @@ def access_incident_report(user, release_id: int) -> Release:
     return access_release(user, release_id)
 
 
-def require_unsigned_allowed(user, what: str) -> None:
-    """A regulator's or an auditor's incident acts pause or close a lab's release: they
-    are signed statements the offline verifier can check, never a bare token's say."""
-    if is_regulator(user) or is_auditor(user):
-        raise PermissionDenied(f"{what} by a {organization_kind(user)} is a signed statement: "
-                               "send {\"envelope\": …} (python -m govflow.client incident)",
-                               detail={"rule": "signature_required"})
+def access_machine_tokens(user, release_id: int, *, issue: bool = False) -> Release:
+    """The lab's stewards see and revoke a release's machine tokens; only its release
+    managers issue them (a token that can pause the release is theirs to hand out)."""
+    return access_release_action(user, release_id,
+                                 (Role.RELEASE_MANAGER,) if issue else STEWARDS)
+
+
+def access_incident_machine(token, release_id: int) -> Release:
+    """A machine token files on its own release only (404 for any other), and only while
+    its owner may still see that release."""
+    machine_release(token, release_id)
+    return access_release(token.user, release_id)
 
 
 def access_incident(user, pk: int) -> Incident:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from govflow.monitoring.api import incidents, reassessment, sources
+from govflow.monitoring.api import incidents, machine_tokens, reassessment, sources
 
 urlpatterns = [
     path("releases/<int:pk>/monitoring", sources.MonitoringSummary.as_view(),
@@ -13,6 +13,10 @@ urlpatterns = [
          name="monitoring-source-heartbeat"),
     path("monitoring-sources/<int:pk>/retire", sources.SourceRetire.as_view(),
          name="monitoring-source-retire"),
+    path("releases/<int:pk>/machine-tokens", machine_tokens.MachineTokenList.as_view(),
+         name="release-machine-tokens"),
+    path("releases/<int:pk>/machine-tokens/<int:token>/revoke",
+         machine_tokens.MachineTokenRevoke.as_view(), name="release-machine-token-revoke"),
     path("incidents", incidents.IncidentList.as_view(), name="incidents"),
     path("incidents/<int:pk>", incidents.IncidentDetail.as_view(), name="incident-detail"),
     path("incidents/<int:pk>/resolve", incidents.IncidentResolve.as_view(),

@@ -7,9 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
-from django.utils import timezone
 
-from govflow.core.times import rfc3339
+from govflow.demo.signing import signed
 from govflow.keys.acts import act_perform
 from govflow.keys.models import SigningKey
 from govflow.keys.services import key_register
@@ -17,16 +16,10 @@ from govflow.oversight.acts import HOLD_LIFT, HOLD_PLACE
 from govflow.oversight.models import RegulatoryHold, WhistleblowerReport
 from govflow.oversight.services import hold_statement
 from govflow.oversight.whistleblower import report_file, report_message_add
-from govflow.trust.intoto import Statement, sign_statement
 from govflow.trust.keys import public_key_id, public_key_to_base64
 
 REGULATOR = "rita"
 REPORT_SUBJECT = "demo: an eval run left out of the internal-evaluation report"
-
-
-def _signed(statement: dict, private) -> dict:
-    statement["predicate"]["signed_at"] = rfc3339(timezone.now())
-    return sign_statement(Statement.from_dict(statement), private)
 
 
 def build_oversight_demo(world, *, private_key: Callable) -> None:
@@ -38,10 +31,10 @@ def build_oversight_demo(world, *, private_key: Callable) -> None:
     release = world.releases["in_audit"]
     if not RegulatoryHold.objects.filter(release=release).exists():
         reason = "demo: hold while a reported concern about the eval runs is looked into"
-        envelope = _signed(hold_statement(release=release, action="place", reason=reason),
+        envelope = signed(hold_statement(release=release, action="place", reason=reason),
                            private)
         hold = act_perform(HOLD_PLACE, envelope=envelope, actor=rita)
-        envelope = _signed(hold_statement(release=release, action="lift",
+        envelope = signed(hold_statement(release=release, action="lift",
                                           reason="demo: the concern was answered", hold=hold),
                            private)
         act_perform(HOLD_LIFT, envelope=envelope, actor=rita, target=hold.pk)

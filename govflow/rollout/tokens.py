@@ -49,7 +49,10 @@ def _load(digest: str) -> Caller | None:
     # and the next request sees the change and reads the token again.
     generation = cache.credentials_generation()
     token = ApiToken.objects.select_related("user").filter(digest=digest).first()
-    if token is None or token.revoked_at is not None or not token.user.is_active:
+    if (token is None or token.revoked_at is not None or not token.user.is_active
+            or token.purpose):
+        # A machine token (one release, one purpose: govflow.accounts.machine) is not a
+        # gateway's credential for the access check.
         return None
     membership = (Membership.objects.select_related("organization")
                   .filter(user_id=token.user_id).first())

@@ -17,7 +17,7 @@ from typing import Any
 from govflow.gates.report import recompute_evidence_digest
 from govflow.policy.yamlsource import YamlSyntaxError, load_located
 from govflow.trust.canonical import canonical_json
-from govflow.verify import signatures
+from govflow.verify import signatures, unsigned
 from govflow.verify.log_checks import Event, describe
 from govflow.verify.replay.facts import FACT_TYPES, Facts
 from govflow.verify.replay.gates import REDERIVERS, Advance
@@ -97,6 +97,7 @@ def _rederive(event: Event, advance: Advance, signoffs: list[dict[str, Any]]
 def check(bundle: dict[str, Any], events: list[Event], report: Report) -> None:
     machine = Machine(_policies(bundle))
     signoffs = signatures.check(events, report)
+    unsigned.check(events, report)
     facts = Facts()
     advances = 0
     not_rederived: dict[str, int] = {}

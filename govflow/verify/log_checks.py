@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from govflow.trust import merkle, note
@@ -90,13 +91,17 @@ def check_trusted(
 
 
 # Events whose content the decision replay reads (transitions, keys, sign-offs, holds, the
-# facts gates rest on: evidence, sanctions, system manifests). A cheap
-# regular-expression pre-filter, confirmed by the parsed type, spares hashing-only events
-# from any further work.
+# facts gates rest on: evidence, sanctions, system manifests), and every kind of event a
+# signed act or a machine token writes: one of those *without* its envelope must reach
+# the signature checks to be refused, not be filtered out here as a hashing-only event.
+# A cheap regular-expression pre-filter, confirmed by the parsed type, spares
+# hashing-only events from any further work.
 DECISION_PREFIXES = ("release.", "key.", "signoff.", "hold.", "evidence.", "sanction.",
-                     "system.registered", "system.version_created")
+                     "system.registered", "system.version_created", "token.", "incident.",
+                     "assignment.", "certificate.", "finding.", "conclusion.", "cohort.")
 DECISION_MARKERS = re.compile(
-    r'"type":"(?:release|key|signoff|hold|evidence|sanction|system)\.|"envelope":\{'
+    r'"type":"(?:release|key|signoff|hold|evidence|sanction|system|token|incident|assignment'
+    r'|certificate|finding|conclusion|cohort)\.|"envelope":\{'
 )
 
 
@@ -125,6 +130,13 @@ class Event:
 
     def may_be(self, prefix: str) -> bool:
         return self.type.startswith(prefix)
+
+
+def logged_time(value: str | None) -> datetime | None:
+    """A time as the log writes it (RFC 3339, ``Z`` or ``+00:00``), or None."""
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def describe(event: Event) -> str:

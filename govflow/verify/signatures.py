@@ -22,7 +22,7 @@ from govflow.signoffs.tally import tally
 from govflow.trust import dsse
 from govflow.trust.keys import KeyFormatError, parse_public_key
 from govflow.trust.statements import StatementError, parse_payload
-from govflow.verify.log_checks import Event, describe
+from govflow.verify.log_checks import Event, describe, logged_time
 from govflow.verify.report import Report, VerificationFailed
 
 STATEMENT_TYPE = "application/vnd.in-toto+json"
@@ -37,6 +37,7 @@ EVENT_PREDICATES = {
     "certificate.suspended": _A + "certificate-status/v1",
     "certificate.reinstated": _A + "certificate-status/v1",
     "certificate.revoked": _A + "certificate-status/v1",
+    "assignment.created": _A + "assignment/v1",
     "assignment.ended": _A + "assignment-end/v1",
     "finding.filed": _A + "finding/v1",
     "finding.statement_appended": _A + "finding-statement/v1",
@@ -53,7 +54,8 @@ EVENT_PREDICATES = {
 # Events that exist only as signed acts: one without its envelope is a forgery.
 ALWAYS_SIGNED = {"signoff.recorded", "certificate.issued", "finding.filed",
                  "finding.statement_appended", "conclusion.recorded", "hold.placed",
-                 "hold.lifted", "sanction.imposed", "sanction.lifted", "cohort.growth_signed"}
+                 "hold.lifted", "sanction.imposed", "sanction.lifted", "cohort.growth_signed",
+                 "incident.resolved", "assignment.created"}
 
 
 @dataclass
@@ -64,12 +66,6 @@ class LoggedKey:
     registered_at: int  # leaf index of the registration event
     expires_at: datetime | None
     revoked_at: int | None = None  # leaf index of the revocation event
-
-
-def _time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def _keys_from(events: list[Event]) -> dict[str, LoggedKey]:
@@ -91,7 +87,7 @@ def _keys_from(events: list[Event]) -> dict[str, LoggedKey]:
                 user_id=payload["user_id"],
                 public_key=public,
                 registered_at=event.index,
-                expires_at=_time(payload.get("expires_at")),
+                expires_at=logged_time(payload.get("expires_at")),
             )
         revoked = payload.get("revoked_key_id") or (
             payload.get("key_id") if body["type"] == "key.revoked" else None
@@ -140,7 +136,7 @@ def _verify_signed(
     if "key_id" not in payload:
         raise VerificationFailed(f"{describe(event)}: carries an envelope but names no key")
     key = keys.get(payload["key_id"])
-    at = _time(body["at"])
+    at = logged_time(body["at"])
     if key is None:
         raise VerificationFailed(f"{describe(event)}: signed by key {payload['key_id']} "
                                  "whose registration is not in the bundle")

@@ -17,7 +17,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from govflow.audit.models import AuditEvent
-from govflow.auditing import acts, services
+from govflow.auditing import acts
 from govflow.auditing import predicates as statements
 from govflow.auditing.models import (
     AccessGrant,
@@ -134,10 +134,11 @@ def certify(regulator: Person, auditor_org, *, risk_areas=("deception", "cyber")
 
 def assign(regulator: Person, release, auditor: Person, *, days: float = 30,
            access_level: str | None = None) -> Assignment:
-    return services.assignment_create(
-        release_id=release.pk, auditor=auditor.user, actor=regulator.user,
-        ends_at=timezone.now() + timedelta(days=days), access_level=access_level,
-    )
+    # The regulator's signed act, as the API records it (an assignment is always signed).
+    statement = statements.build_assignment(
+        release=release_json(release), auditor=auditor.user.username,
+        ends_at=(timezone.now() + timedelta(days=days)).isoformat(), access_level=access_level)
+    return regulator.act(acts.ASSIGNMENT_CREATE, statement, target=release.pk)
 
 
 def audited_release(lab, manager, *, policy_text: str = AUDIT_POLICY):

@@ -176,8 +176,9 @@ CASES: dict[str, Case] = {
     "POST release assignments": Case(
         expect(403, 404, 403, 404, 201, 401),
         lambda w, who, _: _client(who).post(f"/api/releases/{w.release.pk}/assignments", {
-            "auditor": "ursula", "ends_at": (timezone.now() + timedelta(days=20)).isoformat()},
-            format="json"),
+            "envelope": _sign(who, statements.build_assignment(
+                release=release_json(w.release), auditor="ursula",
+                ends_at=(timezone.now() + timedelta(days=20)).isoformat()))}, format="json"),
     ),
     "POST assignment end": Case(
         expect(403, 404, 403, 404, 200, 401),

@@ -56,7 +56,11 @@ def test_an_assignment_grants_access_until_the_engagement_ends(world):
         "stage_entry": world.assignment.stage_entry_id,
         "starts_at": event.payload["starts_at"], "ends_at": event.payload["ends_at"],
         "grant": grant.pk,
+        # the regulator's signed assignment statement, for the offline verifier
+        "key_id": event.payload["key_id"], "nonce": event.payload["nonce"],
+        "envelope": event.payload["envelope"], "statement": event.payload["statement"],
     }
+    assert event.payload["statement"]["predicate"]["auditor"] == "erin"
     assert (event.actor, event.release_id, event.organization_id) == (
         world.rita.user, world.release.pk, world.lab.pk)
 

@@ -118,21 +118,40 @@ def _sign_with_python_key(page, key):
     return sign_statement(Statement.from_dict(statement), key)
 
 
-def test_a_hold_placed_in_the_browser_blocks_an_api_advance(browser, server, world, tmp_path):
-    release, page = world["release"], _page(browser, server, "rita")
-
-    # the regulator makes a key in the browser (WebCrypto Ed25519) and registers it
+def _browser_key(page, server, user):
+    """Make a key in the browser (WebCrypto Ed25519) and register it; None when this
+    Chromium lacks Ed25519, then a Python key is registered and returned instead."""
     page.goto(f"{server.url}/console/keys/")
-    webcrypto = page.locator("#browser-keys").is_visible()
-    if webcrypto:
+    if page.locator("#browser-keys").is_visible():
         page.click("#generate-key")
         page.wait_for_function("document.getElementById('public-key').value.length > 40")
         page.click("#register-key")
         page.wait_for_selector("code.key-id")
-    else:
-        from tests.oversight.support import with_key
+        return None
+    from tests.oversight.support import with_key
 
-        key = with_key(world["rita"])
+    return with_key(user)
+
+
+def _sign_and_submit(page, key, tmp_path) -> None:
+    """On a sign page: sign in the browser, or (no WebCrypto Ed25519) upload the envelope
+    signed with ``key``."""
+    page.wait_for_selector("#statement")
+    if key is None:
+        page.wait_for_selector("#sign-in-browser:enabled")
+        page.click("#sign-in-browser")
+        return
+    envelope = tmp_path / "envelope.json"
+    envelope.write_text(json.dumps(_sign_with_python_key(page, key)))
+    page.set_input_files("input[name=envelope_file]", str(envelope))
+    page.click("#submit-envelope")
+
+
+def test_a_hold_placed_in_the_browser_blocks_an_api_advance(browser, server, world, tmp_path):
+    release, page = world["release"], _page(browser, server, "rita")
+
+    # the regulator makes a key in the browser (WebCrypto Ed25519) and registers it
+    key = _browser_key(page, server, world["rita"])
 
     # then places a hold from the release page, signing the order in the browser
     page.goto(f"{server.url}/console/releases/{release.pk}/")
@@ -140,14 +159,7 @@ def test_a_hold_placed_in_the_browser_blocks_an_api_advance(browser, server, wor
     page.click("#place-hold button[type=submit]")
     page.wait_for_selector("#statement")
     _shot(page, "console-sign")
-    if webcrypto:
-        page.wait_for_selector("#sign-in-browser:enabled")
-        page.click("#sign-in-browser")
-    else:
-        envelope = tmp_path / "envelope.json"
-        envelope.write_text(json.dumps(_sign_with_python_key(page, key)))
-        page.set_input_files("input[name=envelope_file]", str(envelope))
-        page.click("#submit-envelope")
+    _sign_and_submit(page, key, tmp_path)
     page.wait_for_url(re.compile(rf".*/console/releases/{release.pk}/$"))
     assert "Regulatory hold" in page.locator(".banner.bad").inner_text()
 
@@ -161,3 +173,29 @@ def test_a_hold_placed_in_the_browser_blocks_an_api_advance(browser, server, wor
                           HTTP_IF_MATCH=etag)
     assert refused.status_code == 409
     assert refused.json()["error"] == "regulatory_hold"
+
+
+def test_a_lab_signer_signs_off_in_the_browser_through_the_same_act(browser, server, world,
+                                                                     tmp_path):
+    # given a lab signer of the release's lab, with a key made in the browser
+    from govflow.signoffs.models import SignOff
+
+    release = world["release"]
+    bob = factories.person(world["lab"], "lab_signer", username="bob")
+    page = _page(browser, server, "bob")
+    key = _browser_key(page, server, bob)
+
+    # when bob signs off the release's next step from its console page
+    page.goto(f"{server.url}/console/releases/{release.pk}/")
+    page.select_option("#sign-off select[name=role]", "lab_signer")
+    page.fill("#sign-off input[name=comment]", "read the eval runs")
+    page.click("#sign-off button[type=submit]")
+    _sign_and_submit(page, key, tmp_path)
+    page.wait_for_url(re.compile(rf".*/console/releases/{release.pk}/$"))
+
+    # then the sign-off is recorded by the kernel, with bob's real signature
+    signoff = SignOff.objects.get()
+    assert (signoff.signer, signoff.role, signoff.comment) == (bob, "lab_signer",
+                                                               "read the eval runs")
+    assert base64.b64decode(signoff.envelope["signatures"][0]["sig"])
+    assert "Sign-off recorded" in page.content()

@@ -442,9 +442,9 @@ def test_the_release_journey_survives_faults_and_verifies_offline(stack, tmp_pat
 
     def assign_auditors() -> None:
         ends = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 60 * 86400))
-        for auditor in ("erin", "frank"):
-            rita.post(f"/releases/{rid}/assignments", {"auditor": auditor, "ends_at": ends},
-                      expect=201)
+        for auditor in ("erin", "frank"):  # the regulator's signed assignments
+            rita.client("assign", "--release", str(rid), "--auditor", auditor, "--ends-at",
+                        ends, "--key", str(keys / "rita.pem"))
 
     assign_auditors()
     filed = erin.client(
@@ -525,7 +525,12 @@ def test_the_release_journey_survives_faults_and_verifies_offline(stack, tmp_pat
                         {"name": "journey abuse classifier", "kind": "abuse_classifier"},
                         expect=201)
     alice.post(f"/monitoring-sources/{source['id']}/heartbeat", expect=(200, 201))
-    incident = alice.post("/incidents", {
+    # the classifier files with its machine token: this release, incidents, nothing else
+    machine = alice.post(f"/releases/{rid}/machine-tokens", {
+        "name": "journey abuse classifier", "purpose": "incident:file"}, expect=201)
+    monitor = Person(stack, "alice")
+    monitor.token = machine["secret"]
+    incident = monitor.post("/incidents", {
         "release": rid, "severity": "critical", "category": "deceptive_behaviour",
         "description": "A customer's agent hid a trade from its principal."}, expect=201)
     release = alice.get(f"/releases/{rid}")
@@ -533,9 +538,9 @@ def test_the_release_journey_survives_faults_and_verifies_offline(stack, tmp_pat
     assert not check(customers[0])["allow"], "a paused release still served its cohort"
     reviewed = rita.get(f"/incidents/{incident['id']}")
     assert reviewed["severity"] == "critical"
-    alice.post(f"/incidents/{incident['id']}/resolve", {
-        "resolution": "system prompt v3 and a trade-confirmation tool; re-evaluated"},
-        expect=(200, 201))
+    alice.client("incident-resolve", "--incident", str(incident["id"]), "--resolution",
+                 "system prompt v3 and a trade-confirmation tool; re-evaluated",
+                 "--key", str(alice_key))
     status, _, resumed = http("POST", f"{stack.url}/api/releases/{rid}/resume",
                               token=alice.token, body={"reason": "incident resolved"},
                               headers={"If-Match": etag_of(alice, rid),

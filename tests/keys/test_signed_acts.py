@@ -22,6 +22,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from govflow.accounts.models import ApiToken
 from govflow.audit.models import AuditEvent
 from govflow.auditing import predicates as auditing
 from govflow.console.actions import ACTIONS
@@ -107,9 +108,12 @@ def _sanction_impose(w: World) -> dict:
 
 
 def _incident(w: World):
+    # filed by the release's monitoring source, with its machine token
+    factories.machine_token_for(w.manager.user, w.release)
     return incident_report(release_id=w.release.pk, severity="low", category="misuse",
                            description="odd requests", evidence_digests=[],
-                           actor=w.manager.user)
+                           actor=w.manager.user,
+                           machine_token=ApiToken.objects.get(release=w.release))
 
 
 def _suspended(w: World):
@@ -144,7 +148,9 @@ CASES: dict[str, SignedActCase] = {
         lambda w: w.signer, lambda w: w.oscar, lambda w, _: "/api/signoffs",
         lambda w, _: signoff_statement(release=w.release, actor=w.signer.user,
                                        role="lab_signer", decision="approve", comment=""),
-        "signoff.recorded"),
+        "signoff.recorded",
+        console=("signoff", lambda w, _: {"release": w.release.pk, "role": "lab_signer",
+                                          "decision": "approve", "comment": ""})),
     "certificate.issue": SignedActCase(
         lambda w: w.rita, lambda w: w.oscar, lambda w, _: "/api/certificates",
         lambda w, _: auditing.build_certificate(
@@ -161,7 +167,11 @@ CASES: dict[str, SignedActCase] = {
             release=release_json(w.release), title="hides insider trades", severity="low",
             category="deception", description="lies to its manager",
             reproduction_steps=["run the scenario"]),
-        "finding.filed"),
+        "finding.filed",
+        console=("finding-file", lambda w, _: {
+            "release": w.release.pk, "title": "hides insider trades", "severity": "low",
+            "category": "deception", "description": "lies to its manager",
+            "reproduction_steps": "run the scenario\nask the manager"})),
     "finding.statement": SignedActCase(
         lambda w: w.rita, lambda w: w.oscar, lambda w, f: f"/api/findings/{f.pk}/statements",
         lambda w, f: auditing.build_finding_statement(
@@ -177,6 +187,16 @@ CASES: dict[str, SignedActCase] = {
             release=release_json(w.release), engagement=w.assignment.pk, result="pass",
             summary="nothing found", findings=[]),
         "conclusion.recorded"),
+    "assignment.create": SignedActCase(
+        lambda w: w.rita, lambda w: w.oscar,
+        lambda w, _: f"/api/releases/{w.release.pk}/assignments",
+        lambda w, _: auditing.build_assignment(
+            release=release_json(w.release), auditor=w.ursula.user.username,
+            ends_at=(timezone.now() + timedelta(days=20)).isoformat()),
+        "assignment.created",
+        console=("assignment-create", lambda w, _: {
+            "release": w.release.pk, "auditor": w.ursula.user.username,
+            "ends_at": (timezone.now() + timedelta(days=20)).date().isoformat()})),
     "assignment.end": SignedActCase(
         lambda w: w.rita, lambda w: w.oscar,
         lambda w, _: f"/api/assignments/{w.assignment.pk}/end",
@@ -227,13 +247,18 @@ CASES: dict[str, SignedActCase] = {
         lambda w, _: growth_statement(release=w.release, stage="limited_rollout", up_to=4,
                                       role="safety_officer", decision="approve",
                                       comment="checked", actor=w.safety.user),
-        "cohort.growth_signed"),
+        "cohort.growth_signed",
+        console=("cohort-growth", lambda w, _: {
+            "release": w.release.pk, "stage": "limited_rollout", "up_to": 4,
+            "role": "safety_officer", "decision": "approve", "comment": "checked"})),
     "cohort.snapshot": SignedActCase(
         lambda w: w.rita, lambda w: w.oscar,
         lambda w, _: f"/api/releases/{w.release.pk}/cohorts/limited_rollout/snapshot",
         lambda w, _: build_snapshot_order(release=release_json(w.release),
                                           stage="limited_rollout"),
-        "cohort.snapshot_published", setup=lambda w: _cohort(w)),
+        "cohort.snapshot_published", setup=lambda w: _cohort(w),
+        console=("snapshot-order", lambda w, _: {"release": w.release.pk,
+                                                 "stage": "limited_rollout"})),
     "incident.file": SignedActCase(
         lambda w: w.rita, lambda w: w.oscar, lambda w, _: "/api/incidents",
         lambda w, _: build_incident(release=release_json(w.release), severity="high",
@@ -406,3 +431,51 @@ def test_a_regulators_bare_snapshot_order_is_refused(w):
 
     assert response.status_code == 403
     assert response.json()["rule"] == "signature_required"
+
+
+# The lab's own people sign the acts they once did with a bare token: the same signed act
+# of the kernel, through the API.
+LAB_SIGNED = {
+    "incident.file": lambda w: w.manager,
+    "incident.resolve": lambda w: w.safety,
+    "cohort.snapshot": lambda w: w.manager,
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAB_SIGNED))
+def test_the_labs_own_people_sign_the_acts_they_once_did_bare(w, name):
+    case = CASES[name]
+    setup = case.setup(w)
+    who = LAB_SIGNED[name](w)
+    envelope = who.sign(case.statement(w, setup))
+
+    response = who.client.post(case.url(w, setup), {"envelope": envelope}, format="json")
+
+    assert response.status_code in (200, 201), response.json()
+    assert _spent(envelope)
+    event = AuditEvent.objects.order_by("-id").filter(event_type=case.event).first()
+    assert event.actor_id == who.user.pk
+    assert event.payload["envelope"]["payload"] == envelope["payload"]
+
+
+@pytest.mark.parametrize(("name", "body"), [
+    ("incident.file", lambda w, _: {"release": w.release.pk, "severity": "critical",
+                                    "category": "misuse", "description": "pause it"}),
+    ("incident.resolve", lambda w, _: {"resolution": "closed"}),
+    ("cohort.snapshot", lambda w, _: {}),
+    ("assignment.create", lambda w, _: {"auditor": w.ursula.user.username,
+                                        "ends_at": "2030-01-01T00:00:00Z"}),
+])
+def test_no_person_does_these_with_a_bare_token(w, name, body):
+    # the lab's release manager (and the regulator, for the assignment) send the fields
+    # without an envelope, as the API once accepted
+    case = CASES[name]
+    setup = case.setup(w)
+    who = w.rita if name == "assignment.create" else LAB_SIGNED[name](w)
+    before = _written()
+
+    response = who.client.post(case.url(w, setup), body(w, setup), format="json")
+
+    assert response.status_code == 403, response.json()
+    assert response.json()["rule"] == "signature_required"
+    assert _written() == before

@@ -9,6 +9,7 @@ import time
 import pytest
 from rest_framework.test import APIClient
 
+from tests import factories
 from tests.monitoring.support import rolled_out
 
 pytestmark = pytest.mark.redis
@@ -26,7 +27,8 @@ def test_a_critical_incident_is_refused_by_the_next_check_within_one_second(live
     rolled_out(world)
     gateway, monitor = APIClient(), APIClient()
     gateway.credentials(HTTP_AUTHORIZATION=f"Bearer {world.manager.token}")
-    monitor.credentials(HTTP_AUTHORIZATION=f"Bearer {world.signer.token}")
+    monitor.credentials(HTTP_AUTHORIZATION="Bearer " + factories.machine_token_for(
+        world.manager.user, world.release))
     url = f"/api/access/check?release={world.release.pk}&customer=cust-1"
     gateway.get(url)
     assert gateway.get(url).json()["cached"] is True

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from govflow.monitoring.models import Incident, Notification, ReportingClock
 from govflow.monitoring.services import incident_report
 from govflow.releases.models import ReleaseStatus
+from tests import factories
 from tests.monitoring.support import rolled_out
 from tests.rollout.support import digest, events_since, last_event_id
 
@@ -19,6 +20,14 @@ from tests.rollout.support import digest, events_since, last_event_id
 def _client(person) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {person.token}")
+    return client
+
+
+def _monitor(world) -> APIClient:
+    """A monitoring source of the release, filing with its machine token."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer " + factories.machine_token_for(
+        world.manager.user, world.release))
     return client
 
 
@@ -93,7 +102,7 @@ def test_the_policy_can_shorten_a_deadline(world):
 
 def test_the_regulator_sees_an_incident_the_moment_it_is_reported(world):
     rolled_out(world)
-    created = _client(world.manager).post("/api/incidents", {
+    created = _monitor(world).post("/api/incidents", {
         "release": world.release.pk, "severity": "high", "category": "security_incident",
         "description": "Unusual outbound traffic from the sandbox.",
         "evidence_digests": [digest(b"pcap")],
@@ -127,7 +136,7 @@ def test_bad_incidents_are_400_with_their_fields(world):
     paths = {f["path"] for f in response.json()["fields"]}
     assert "severity" in paths
     assert any(path.startswith("evidence_digests") for path in paths)
-    future = _client(world.manager).post("/api/incidents", {
+    future = _monitor(world).post("/api/incidents", {
         "release": world.release.pk, "severity": "low", "category": "misuse",
         "description": "x", "detected_at": (timezone.now() + timedelta(days=1)).isoformat()},
         format="json")

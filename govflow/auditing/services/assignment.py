@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -103,10 +104,12 @@ def _certificate_for(org, *, risk_areas, access_level: str | None, now: datetime
 
 @transaction.atomic
 def assignment_create(*, release_id: int, auditor, ends_at: datetime, actor,
-                      access_level: str | None = None, now: datetime | None = None) -> Assignment:
+                      access_level: str | None = None, now: datetime | None = None,
+                      signed: Verified | None = None) -> Assignment:
     """The regulator assigns ``auditor`` to the release's third-party audit until ``ends_at``
     and grants them access to the system at ``access_level`` (default: the highest their
-    certificate allows)."""
+    certificate allows). ``signed``: the regulator's verified assignment statement (the
+    API's only way here: `assignment_create_record`); its signature rides in the event."""
     now = now or timezone.now()
     # Under the release lock: the round, the streak and the open assignments cannot move
     # while we decide, and two regulators assigning at once are serialised.
@@ -166,9 +169,31 @@ def assignment_create(*, release_id: int, auditor, ends_at: datetime, actor,
                  "auditor_id": auditor.pk, "auditor_organization": org.slug,
                  "certificate": certificate.pk, "access_level": level,
                  "risk_areas": list(rules.risk_areas), "stage_entry": entry.pk,
-                 "starts_at": iso(now), "ends_at": iso(ends_at), "grant": grant.pk},
+                 "starts_at": iso(now), "ends_at": iso(ends_at), "grant": grant.pk,
+                 **signed_fields(signed)},
     )
     return assignment
+
+
+def assignment_create_record(*, verified: Verified, actor, now: datetime, target: int,
+                             context=None) -> Assignment:
+    """The regulator's signed assignment of an auditor to release ``target`` (inside the
+    kernel's recording transaction): the statement names the release, its system
+    version, the auditor by username and the end of the engagement."""
+    claim = verified.claim
+    if claim.release != target:
+        raise field_error("envelope.payload: predicate.release", f"must be {target}",
+                          summary=f"the statement assigns to release {claim.release}, not "
+                          f"{target}")
+    release = lock_release(target)
+    subject_check(verified, release_subject(release), release.pk)
+    auditor = get_user_model().objects.filter(username=claim.auditor).first()
+    if auditor is None:
+        raise field_error("envelope.payload: predicate.auditor", f"no user {claim.auditor!r}",
+                          summary="no such auditor")
+    return assignment_create(release_id=release.pk, auditor=auditor, ends_at=claim.ends_at,
+                             access_level=claim.access_level, actor=actor, now=now,
+                             signed=verified)
 
 
 def close_engagement(assignment: Assignment, *, reason: str, note: str,

@@ -8,19 +8,20 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from govflow.accounts.machine import machine_scope_refused, machine_token_of
+from govflow.accounts.models import TokenPurpose
 from govflow.core.api import Pagination
 from govflow.core.errors import field_error
 from govflow.core.idempotency import idempotent
 from govflow.core.schema import IDEMPOTENCY_KEY, errors
 from govflow.keys.acts import act_perform
-from govflow.keys.serializers import envelope_of
+from govflow.keys.serializers import SignedIn, envelope_of, signature_required
 from govflow.monitoring import services
 from govflow.monitoring.access import (
     access_incident,
     access_incident_file_report,
+    access_incident_machine,
     access_incident_report,
-    access_incident_resolve,
-    require_unsigned_allowed,
 )
 from govflow.monitoring.acts import INCIDENT_FILE, INCIDENT_RESOLVE
 from govflow.monitoring.api.serializers import IncidentDetailOut, IncidentOut, ReportOut
@@ -33,6 +34,8 @@ DIGEST = r"^sha256:[0-9a-f]{64}$"
 class IncidentList(APIView):
     # Its GET pages by hand; declared so the schema documents the paginated body.
     pagination_class = Pagination
+    # The one endpoint a monitoring source's or gateway's machine token may call.
+    machine_purposes = (TokenPurpose.INCIDENT_FILE,)
 
     class Input(serializers.Serializer):
         release = serializers.IntegerField()
@@ -75,23 +78,31 @@ class IncidentList(APIView):
         pauses the release (access checks refuse from then on), notifies the regulator
         and starts the reporting clock; `response` says what was done.
 
-        A regulator or an auditor sends `{"envelope": …}`, their signed incident
-        statement (`python -m govflow.client incident`); the lab's people and its
-        monitoring sources may send the fields with their token."""
+        A person (of the lab, an assigned auditor, a regulator) sends `{"envelope": …}`,
+        their signed incident statement (`python -m govflow.client incident`). A
+        monitoring source or serving gateway sends the fields with its machine token
+        (`incident:file` for this release, issued by the lab's release manager: POST
+        /api/releases/{id}/machine-tokens); its event names the token."""
+        token = machine_token_of(request)
         if "envelope" in request.data:
+            if token is not None:  # a person's act is theirs, never the gateway's
+                raise machine_scope_refused(token)
             incident = act_perform(INCIDENT_FILE, envelope=envelope_of(request),
                                    actor=request.user)
             return Response(IncidentDetailOut(incident, context={"now": timezone.now()}).data,
                             status=status.HTTP_201_CREATED)
-        require_unsigned_allowed(request.user, "an incident")
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        access_incident_report(request.user, v["release"])
+        if token is None:
+            access_incident_report(request.user, v["release"])  # not yours to see: 404
+            raise signature_required("an incident", "incident")
+        access_incident_machine(token, v["release"])
         incident = services.incident_report(
             release_id=v["release"], severity=v["severity"], category=v["category"],
             description=v["description"], evidence_digests=v["evidence_digests"],
             detected_at=v.get("detected_at"), source_id=v.get("source"), actor=request.user,
+            machine_token=token,
         )
         return Response(IncidentDetailOut(incident, context={"now": timezone.now()}).data,
                         status=status.HTTP_201_CREATED)
@@ -106,27 +117,20 @@ class IncidentDetail(APIView):
 
 
 class IncidentResolve(APIView):
-    class Input(serializers.Serializer):
-        resolution = serializers.CharField(max_length=20000)
-
-    @extend_schema(request=Input, parameters=[IDEMPOTENCY_KEY],
+    @extend_schema(request=SignedIn, parameters=[IDEMPOTENCY_KEY],
                    responses={200: IncidentDetailOut, **errors(400, 403, 404, 409, 422)})
     @idempotent
     def post(self, request, pk: int):
         """Resolve an incident (the lab's release managers and safety officers, or a
         regulator). A follow-up report owed becomes the final report owed. It does not
-        resume a paused release: that is a decision of its own. A regulator sends
-        `{"envelope": …}`, their signed incident-resolution statement."""
-        if "envelope" in request.data:
-            incident = act_perform(INCIDENT_RESOLVE, envelope=envelope_of(request),
-                                   actor=request.user, target=pk)
-            return Response(IncidentDetailOut(incident, context={"now": timezone.now()}).data)
-        require_unsigned_allowed(request.user, "a resolution")
-        data = self.Input(data=request.data)
-        data.is_valid(raise_exception=True)
-        access_incident_resolve(request.user, pk)
-        incident = services.incident_resolve(incident_id=pk, actor=request.user,
-                                             resolution=data.validated_data["resolution"])
+        resume a paused release: that is a decision of its own. The envelope is the
+        resolver's signed incident-resolution statement (`python -m govflow.client
+        incident-resolve`)."""
+        if "envelope" not in request.data:
+            access_incident(request.user, pk)  # not yours to see: 404
+            raise signature_required("a resolution", "incident-resolve")
+        incident = act_perform(INCIDENT_RESOLVE, envelope=envelope_of(request),
+                               actor=request.user, target=pk)
         return Response(IncidentDetailOut(incident, context={"now": timezone.now()}).data)
 
 

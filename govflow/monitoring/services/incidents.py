@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from govflow.accounts.machine import machine_fields
+from govflow.accounts.models import ApiToken, TokenPurpose
 from govflow.audit.events import EventType
 from govflow.audit.services import audit_append
 from govflow.core.errors import Conflict, NotFound, field_error
@@ -49,11 +51,15 @@ _MAX_BACKDATE = timedelta(days=365)
 @transaction.atomic
 def incident_report(*, release_id: int, severity: str, category: str, description: str,
                     evidence_digests: list[str], actor, detected_at: datetime | None = None,
-                    source_id: int | None = None, signed: Verified | None = None) -> Incident:
-    """``signed``: the reporter's verified statement (a regulator's or an auditor's
-    incident is a signed act, `govflow.monitoring.acts`); its signature rides in the event."""
+                    source_id: int | None = None, signed: Verified | None = None,
+                    machine_token: ApiToken | None = None) -> Incident:
+    """``signed``: the reporter's verified statement (a person's incident is a signed act,
+    `govflow.monitoring.acts`); its signature rides in the event. ``machine_token``: the
+    monitoring source's or gateway's token it came with instead; the event names it."""
     release = lock_release(release_id)
     now = timezone.now()
+    if machine_token is not None:
+        _machine_token_recheck(machine_token, release_id=release.pk, now=now)
     detected_at = detected_at or now
     if detected_at > now + _FUTURE_SKEW:
         raise field_error("detected_at", "must not be after now",
@@ -91,7 +97,7 @@ def incident_report(*, release_id: int, severity: str, category: str, descriptio
             "source": source.pk if source else None, "response": incident.response}
     audit_append(event_type=EventType.INCIDENT_REPORTED, actor=actor, subject=incident,
                  organization_id=release.organization_id, release_id=release.pk,
-                 payload={**body, **signed_fields(signed)})
+                 payload={**body, **signed_fields(signed), **machine_fields(machine_token)})
     if notify_regulator:
         notify(organizations=regulators(), release=release, kind="incident", body=body,
                subject=f"{severity.capitalize()} {category} incident #{incident.pk} on "
@@ -105,6 +111,17 @@ def incident_report(*, release_id: int, severity: str, category: str, descriptio
                body=body, subject=f"Release {release.pk} paused: {severity} {category} "
                                   f"incident #{incident.pk}")
     return incident
+
+
+def _machine_token_recheck(token: ApiToken, *, release_id: int, now: datetime) -> None:
+    # The token row is locked (token_revoke locks it too): a revocation committed since
+    # the request was authenticated wins, and one running now waits for this report.
+    usable = ApiToken.objects.select_for_update().filter(
+        pk=token.pk, revoked_at__isnull=True, expires_at__gt=now,
+        purpose=TokenPurpose.INCIDENT_FILE, release_id=release_id).exists()
+    if not usable:
+        raise Conflict(f"machine token {token.prefix}… was revoked or expired just now",
+                       detail={"rule": "token_revoked"})
 
 
 def incident_file_signed(*, verified: Verified, actor, now: datetime, target=None,

@@ -8,12 +8,12 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from govflow.accounts.access import is_regulator, not_found
-from govflow.core.errors import PermissionDenied, ValidationFailed
+from govflow.accounts.access import not_found
+from govflow.core.errors import ValidationFailed
 from govflow.core.idempotency import idempotent
 from govflow.core.schema import IDEMPOTENCY_KEY, errors
 from govflow.keys.acts import act_perform
-from govflow.keys.serializers import SignedIn, envelope_of
+from govflow.keys.serializers import SignedIn, envelope_of, signature_required
 from govflow.rollout import services
 from govflow.rollout.access import (
     ADMITTERS,
@@ -163,23 +163,16 @@ class CohortSnapshotView(APIView):
                    responses={201: SnapshotOut, **errors(400, 403, 404, 422)})
     @idempotent
     def post(self, request, pk: int, stage: str):
-        """Sign a snapshot of the cohort as it is now (one per cohort version). A regulator
-        sends `{"envelope": …}`, their signed snapshot order; the lab's release managers
-        may order it with their token (the snapshot is signed with the log's key)."""
+        """Sign a snapshot of the cohort as it is now (one per cohort version). The
+        envelope is the orderer's signed snapshot order (`python -m govflow.client
+        snapshot-order`): a regulator, or one of the lab's release managers. (The snapshot
+        itself is signed with the log's key; the beat task publishes one after each
+        change without an order.)"""
         release = access_snapshot_publish(request.user, pk)
-        if "envelope" in request.data:
-            snapshot = act_perform(SNAPSHOT_PUBLISH, envelope=envelope_of(request),
-                                   actor=request.user, target=(pk, stage))
-            return Response(SnapshotOut(snapshot, context={
-                "with_members": is_lab_of(request.user, release)}).data,
-                status=status.HTTP_201_CREATED)
-        if is_regulator(request.user):
-            raise PermissionDenied("a regulator's snapshot order is a signed statement: send "
-                                   "{\"envelope\": …}", detail={"rule": "signature_required"})
-        cohort = cohorts_visible_to(request.user).filter(release_id=pk, stage=stage).first()
-        if cohort is None:
-            not_found()
-        snapshot = services.snapshot_publish(cohort_id=cohort.pk)
-        context = {"with_members": is_lab_of(request.user, release)}
-        return Response(SnapshotOut(snapshot, context=context).data,
-                        status=status.HTTP_201_CREATED)
+        if "envelope" not in request.data:
+            raise signature_required("a snapshot order", "snapshot-order")
+        snapshot = act_perform(SNAPSHOT_PUBLISH, envelope=envelope_of(request),
+                               actor=request.user, target=(pk, stage))
+        return Response(SnapshotOut(snapshot, context={
+            "with_members": is_lab_of(request.user, release)}).data,
+            status=status.HTTP_201_CREATED)
