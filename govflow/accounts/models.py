@@ -70,6 +70,7 @@ class TokenPurpose(models.TextChoices):
     """What a machine token may do: exactly one thing, on exactly one release."""
 
     INCIDENT_FILE = "incident:file", "File incidents on one release"
+    SOURCE_HEARTBEAT = "source:heartbeat", "Send heartbeats of a monitoring source of one release"
 
 
 class ApiToken(models.Model):

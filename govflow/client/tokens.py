@@ -115,6 +115,12 @@ def cmd_machine_token_revoke(args, make_api) -> int:
     return 0
 
 
+def cmd_source_heartbeat(args, make_api) -> int:
+    row = make_api().post(f"monitoring-sources/{args.source}/heartbeat")
+    print(f"source {row['id']} alive at {row['last_heartbeat_at']}", file=sys.stderr)
+    return 0
+
+
 def cmd_incident_report(args, make_api) -> int:
     row = incident_report(make_api(), release=args.release, severity=args.severity,
                           category=args.category, description=args.description,
@@ -161,7 +167,8 @@ def register(sub, server: argparse.ArgumentParser) -> None:
                        "nothing). The secret is printed once on stdout.")
     p.add_argument("--release", type=int, required=True)
     p.add_argument("--name", required=True, help="e.g. 'abuse classifier'")
-    p.add_argument("--purpose", default="incident:file", choices=["incident:file"])
+    p.add_argument("--purpose", default="incident:file",
+                   choices=["incident:file", "source:heartbeat"])
     p.add_argument("--ttl-days", type=int, help="days until it expires (server default if "
                    "omitted)")
     p.set_defaults(run=cmd_machine_token_create)
@@ -171,6 +178,11 @@ def register(sub, server: argparse.ArgumentParser) -> None:
     p.add_argument("--release", type=int, required=True)
     p.add_argument("--id", type=int, required=True, help="the token's id")
     p.set_defaults(run=cmd_machine_token_revoke)
+
+    p = sub.add_parser("source-heartbeat", parents=[server],
+                       help="(machine token) a monitoring source says it is alive")
+    p.add_argument("--source", type=int, required=True, help="the monitoring source's id")
+    p.set_defaults(run=cmd_source_heartbeat)
 
     p = sub.add_parser("incident-report", parents=[server],
                        help="(machine token) file an incident on the token's release",

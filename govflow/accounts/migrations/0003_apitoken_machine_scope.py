@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='apitoken',
             name='purpose',
-            field=models.CharField(blank=True, choices=[('incident:file', 'File incidents on one release')], default='', max_length=32),
+            field=models.CharField(blank=True, choices=[('incident:file', 'File incidents on one release'), ('source:heartbeat', 'Send heartbeats of a monitoring source of one release')], default='', max_length=32),
         ),
         migrations.AddField(
             model_name='apitoken',

@@ -9,6 +9,8 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from govflow.accounts.machine import machine_release, machine_token_of
+from govflow.accounts.models import TokenPurpose
 from govflow.core.api import Pagination
 from govflow.core.idempotency import idempotent
 from govflow.core.schema import IDEMPOTENCY_KEY, errors
@@ -66,12 +68,18 @@ class SourceList(APIView):
 
 
 class SourceHeartbeat(APIView):
+    # A monitoring source's machine token may send its heartbeats (and nothing else).
+    machine_purposes = (TokenPurpose.SOURCE_HEARTBEAT,)
+
     @extend_schema(request=None, parameters=[IDEMPOTENCY_KEY],
                    responses={200: SourceOut, **errors(403, 404, 422)})
     @idempotent
     def post(self, request, pk: int):
-        """I am alive (a monitoring system, with a token of the release's lab)."""
-        access_source(request.user, pk)
+        """I am alive (a monitoring system, with its `source:heartbeat` machine token for
+        the release, or a token of the release's lab)."""
+        source = access_source(request.user, pk)
+        if (token := machine_token_of(request)) is not None:
+            machine_release(token, source.release_id)
         return Response(SourceOut(services.source_heartbeat(source_id=pk)).data)
 
 

@@ -265,3 +265,40 @@ def test_a_ttl_beyond_the_maximum_is_refused(world, settings):
 
     assert response.status_code == 400
     assert not ApiToken.objects.filter(release=world.release).exists()
+
+
+def test_a_heartbeat_token_beats_for_its_releases_source_and_does_nothing_else(world):
+    # given a monitoring source on the release, and one on another release of the lab
+    from govflow.monitoring.services import source_register
+
+    w = world
+    source = source_register(release_id=w.release.pk, name="classifier", kind="abuse",
+                             actor=w.manager.user)
+    other = source_register(release_id=audited_release(w.lab, w.manager.user).pk,
+                            name="classifier", kind="abuse", actor=w.manager.user)
+    beat = _bearer(_issue(w, purpose="source:heartbeat")["secret"])
+
+    alive = beat.post(f"/api/monitoring-sources/{source.pk}/heartbeat")
+    elsewhere = beat.post(f"/api/monitoring-sources/{other.pk}/heartbeat")
+    filed = beat.post(INCIDENTS, _incident(w), format="json")
+
+    assert alive.status_code == 200
+    assert alive.json()["last_heartbeat_at"] is not None
+    assert elsewhere.status_code == 404
+    assert filed.status_code == 403
+    assert filed.json()["rule"] == "machine_token_scope"
+    assert not Incident.objects.exists()
+
+
+def test_an_incident_token_sends_no_heartbeat(world):
+    from govflow.monitoring.services import source_register
+
+    source = source_register(release_id=world.release.pk, name="classifier", kind="abuse",
+                             actor=world.manager.user)
+
+    response = _bearer(_issue(world)["secret"]).post(
+        f"/api/monitoring-sources/{source.pk}/heartbeat")
+
+    assert response.status_code == 403
+    source.refresh_from_db()
+    assert source.last_heartbeat_at is None
