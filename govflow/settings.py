@@ -41,10 +41,12 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Before axes: its `axes_reset*` management commands are replaced by audited ones
+    # (govflow/accounts/management/commands/_axes_override.py); the first app wins.
+    "govflow.accounts",
     "axes",
     "csp",
     "govflow.core",
-    "govflow.accounts",
     "govflow.audit",
     "govflow.systems",
     "govflow.policy",
