@@ -18,7 +18,7 @@ from govflow.oversight.models import RegulatoryHold
 from govflow.oversight.whistleblower import report_message_add
 from govflow.verify.bundle import verify_bundle
 from tests import factories
-from tests.console.conftest import CHROMIUM, open_page, screenshot
+from tests.console.conftest import CHROMIUM, open_page, screenshot, wait_for_public_key
 
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
@@ -126,7 +126,7 @@ def test_a_hold_placed_in_the_browser_blocks_an_api_advance(browser, server, wor
     webcrypto = page.locator("#browser-keys").is_visible()
     if webcrypto:
         page.click("#generate-key")
-        page.wait_for_function("document.getElementById('public-key').value.length > 40")
+        wait_for_public_key(page)
         page.click("#register-key")
         page.wait_for_selector("code.key-id")
     else:
