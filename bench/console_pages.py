@@ -8,20 +8,29 @@ tables are append-only, so drop it afterwards): two labs, 1,000 releases, audit 
 up to 100,000 in all (most of them on releases, as a busy log would have), sequenced
 into the Merkle tree with a signed checkpoint every 10,000 events. Then it requests each
 page in-process through Django's full stack (middleware, session auth, templates) as a
-signed-in regulator and reports the median and worst time of several runs and the
-number of SQL queries. "cold" is the first request after the cache was cleared (trail
-checks, gate verdicts and charts computed), "warm" the following ones; "SQL ms" is the
-time of the page's queries as the driver saw them, "x SQL" the page's warm time over it.
+signed-in regulator and reports, per page, the median and the p99 (nearest rank) of
+``--cold-runs`` cold requests and ``--runs`` warm ones, with the number of SQL queries of
+each. "cold" is a request after cache.clear() (trail checks, gate verdicts and charts
+computed), "warm" the following ones; "SQL ms" is the time of the page's queries as the
+driver saw them, "x SQL" the page's warm time over it. The load average is printed before
+and after: the machine is shared, so compare figures of one run, side by side.
 The aim is < 300 ms a page, and each page within 5x the SQL it runs.
 
-Measured 2026-12-01 on the shared 2-core machine (PostgreSQL 15, other jobs running),
-1,000 releases, 100,000 events, 10 checkpoints; warm median / cold, ms (x SQL):
-releases list 76 / 316 (2.2x), filtered 95 / 349, release page 104 / 545 (1.4x), audit
-trail page 1 73 / 78 (3.2x), page 1,000 by keyset 69 / 62 (4.3x), one release's trail
-140 / 124 (2.3x), checkpoints 58 / 70, regulator actions 125 / 230, dossier HTML 99 / 450
-(1.7x), dossier PDF 173 / 3,896 (WeasyPrint draws it once per change; cached on its HTML).
-A cold list evaluates the gates of its 50 releases ("blocked by"), cached for 60 s or
-until the next audit event; a cold release page draws its timeline once per change.
+Measured 2026-12-01 on the shared 2-core machine (PostgreSQL 15, load average 9-13 from
+other jobs), 1,000 releases, 100,000 events, 10 checkpoints; 25 cold and 15 warm runs;
+the code before (ec32f8e) and after this change alternated twice in one shell run, ms:
+
+    page                    before: cold p50 / p99 (queries)   after: cold p50 / p99 (queries)
+    releases list, page 1   819 / 1,311 (69)  608 / 1,048 (69)   316 / 807 (20)  332 / 812 (20)
+    releases list, page 10  473 / 1,291       549 / 962          315 / 821       335 / 1,016
+    release page            391 / 2,085 (22)  492 / 911          421 / 950 (22)  427 / 994
+
+Warm pages stayed at 110-200 ms (17 and 20 queries). At that load the p99 is the machine's
+(a 2-core box running 10+ runnable jobs), not the page's: the cold list's own work,
+timed alone at load 4-5, fell from 69 queries, 96-191 ms of gate evaluation and 158-163 ms
+of trail checking to 20 queries, 10 ms and 61-88 ms. What remains of a cold release page is half the
+stage-timeline chart (matplotlib, ~170-290 ms at load 10; bbox_inches="tight" draws it
+twice, the constrained layout was slower still) and the trail check of its events.
 """
 
 from __future__ import annotations
