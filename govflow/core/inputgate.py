@@ -47,11 +47,14 @@ MAX_HEADER_FIELDS = 64
 MAX_HEADER_VALUE_BYTES = 8190  # gunicorn's limit_request_field_size
 MAX_HEADER_BYTES = 32 * 1024   # all names and values together
 # The headers govflow (or Django, DRF, axes for it) reads: their grammars are ASCII
-# (tokens, cookies, URLs, entity tags, digests, numbers), so anything else in them is an
-# attack on a parser, not a value. The two X-KYC ones are the KYC webhook's
-# (govflow.rollout.providers.hmac_webhook; a test keeps the names in step).
+# (tokens, URLs, entity tags, digests, numbers), so anything else in them is an attack on
+# a parser, not a value. The two X-KYC ones are the KYC webhook's
+# (govflow.rollout.providers.hmac_webhook; a test keeps the names in step). Cookie is
+# not among them: a site on a parent domain may set a cookie with UTF-8 in it, which the
+# browser then sends here too, and refusing it would lock those users out; Django's
+# cookie parser takes latin-1 text, and the general rule below still applies to it.
 READ_HEADERS = frozenset({
-    "HTTP_AUTHORIZATION", "HTTP_COOKIE", "HTTP_HOST", "HTTP_ORIGIN", "HTTP_REFERER",
+    "HTTP_AUTHORIZATION", "HTTP_HOST", "HTTP_ORIGIN", "HTTP_REFERER",
     "HTTP_IF_MATCH", "HTTP_IDEMPOTENCY_KEY", "HTTP_X_FORWARDED_FOR",
     "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST", "HTTP_X_KYC_TIMESTAMP",
     "HTTP_X_KYC_SIGNATURE", "CONTENT_TYPE", "CONTENT_LENGTH",

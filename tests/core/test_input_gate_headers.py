@@ -59,6 +59,14 @@ def test_utf8_bytes_are_allowed_in_headers_govflow_does_not_read(api, release_ma
     assert ok.status_code == 200
 
 
+def test_a_parent_domains_utf8_cookie_does_not_lock_anyone_out(release_manager):
+    client = Client()
+    client.force_login(release_manager)
+    client.cookies["prefs"] = f"lang={UTF8_ON_THE_WIRE}"
+
+    assert client.get("/console/").status_code == 200
+
+
 @pytest.mark.parametrize("header", sorted(inputgate.READ_HEADERS - {"CONTENT_LENGTH"}))
 def test_a_header_govflow_reads_must_be_visible_ascii(header):
     response = Client().get("/api/me", **{header: f"x {UTF8_ON_THE_WIRE}"})
