@@ -168,13 +168,26 @@ def _micro(body: bytes, release_id: int, customer: str) -> None:
     from django.test import RequestFactory
 
     from govflow.core.boundedjson import parse_json
-    from govflow.core.inputgate import InputGate
+    from govflow.core.inputgate import InputGate, check_headers
 
     gate = InputGate(lambda request: None)
     factory = RequestFactory()
     payload = base64.b64decode(json.loads(body)["envelope"]["payload"])
     url = f"/api/access/check?release={release_id}&customer={customer}"
+    # what a browser and a proxy in front send: 15 header fields, a session and CSRF cookie
+    browser = factory.get("/console/", **{
+        "HTTP_HOST": "govflow.example", "HTTP_USER_AGENT": "Mozilla/5.0 (X11; Linux x86_64) "
+        "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36",
+        "HTTP_ACCEPT": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        "HTTP_ACCEPT_LANGUAGE": "en-GB,en;q=0.9", "HTTP_ACCEPT_ENCODING": "gzip, deflate, br",
+        "HTTP_COOKIE": "csrftoken=" + "c" * 32 + "; sessionid=" + "s" * 32,
+        "HTTP_REFERER": "https://govflow.example/console/", "HTTP_CONNECTION": "keep-alive",
+        "HTTP_UPGRADE_INSECURE_REQUESTS": "1", "HTTP_SEC_FETCH_DEST": "document",
+        "HTTP_SEC_FETCH_MODE": "navigate", "HTTP_SEC_FETCH_SITE": "same-origin",
+        "HTTP_X_FORWARDED_FOR": "203.0.113.9", "HTTP_X_FORWARDED_PROTO": "https",
+        "HTTP_SEC_CH_UA": '"Chromium";v="120", "Not?A_Brand";v="24"'})
     cases = {
+        "a browser's 15 headers: check_headers alone": lambda: check_headers(browser),
         # a fresh request each call, as in production; building it is timed on its own
         "access check: building the request (not the gate)": lambda: factory.get(url),
         "access check: building the request + the gate's check":

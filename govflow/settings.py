@@ -41,10 +41,12 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Before axes: its `axes_reset*` management commands are replaced by audited ones
+    # (govflow/accounts/management/commands/_axes_override.py); the first app wins.
+    "govflow.accounts",
     "axes",
     "csp",
     "govflow.core",
-    "govflow.accounts",
     "govflow.audit",
     "govflow.systems",
     "govflow.policy",
@@ -316,15 +318,17 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
-# Content-Security-Policy (django-csp): no inline script anywhere; the console's own scripts
-# are files from this origin and carry the request's nonce. Inline style *attributes* are
-# allowed because the console's charts are matplotlib SVG inline in the page, whose shapes
-# are styled that way; they cannot run script. /api/docs/ widens style-src for Swagger UI
-# (govflow.urls). docs/security.md has the policy line by line.
+# Content-Security-Policy (django-csp): a strict policy, scripts by nonce only. The
+# console's one script is a file that carries the request's nonce; being served from this
+# origin is not enough (an uploaded evidence file is from this origin too). Inline style
+# *attributes* are allowed because the console's charts are matplotlib SVG inline in the
+# page, whose shapes are styled that way; they cannot run script. The admin and
+# /api/docs/, whose third-party templates put no nonce on their scripts, get script-src
+# 'self' instead (govflow.urls). docs/security.md has the policy line by line.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [NONE],
-        "script-src": [SELF, NONCE],
+        "script-src": [NONCE],
         "style-src": [SELF],
         "style-src-attr": [UNSAFE_INLINE],
         "img-src": [SELF, "data:"],

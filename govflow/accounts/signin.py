@@ -10,8 +10,9 @@ admin's login and the API's bearer-token failures, per account and per address.
   lockout: tokens are not guessable, and a colleague mistyping a console password behind
   the same address must not stop the lab's API clients.
 - Each lockout (not each refused attempt inside it) is one audit event, ``signin.locked_out``;
-  an admin's unlock (`signin_unlock`, from `manage.py signin_unlock` or the admin's action)
-  is ``signin.unlocked``. The address is logged because per-address lockout acts on it.
+  an admin's unlock (`signin_unlock`, from `manage.py signin_unlock`, the admin's action or
+  axes's own `axes_reset*` commands, which govflow.accounts replaces) is
+  ``signin.unlocked``. The address is logged because per-address lockout acts on it.
 
 Axes announces a lockout with its own ``user_locked_out`` signal, a library hook rather than
 a model signal, so the audit event is written from its receiver (`on_locked_out`).
@@ -84,10 +85,10 @@ def on_locked_out(sender, request, username, ip_address, **kwargs) -> None:
 
 
 def signin_unlock(*, username: str | None = None, address: str | None = None,
-                  actor=None) -> int:
-    """Lift the lockouts of an account, an address, or both (an admin's act): one audit
-    event per lifted record. Returns how many were lifted."""
-    if not username and not address:
+                  everything: bool = False, actor=None) -> int:
+    """Lift the lockouts of an account, an address, both, or (``everything``) all of them
+    (an admin's act): one audit event per lifted record. Returns how many were lifted."""
+    if not (username or address or everything):
         raise ValueError("name an account (username) or an address, or both")
     rows = AccessAttempt.objects.all()
     if username:

@@ -17,6 +17,7 @@ event is checked alone to name the bad ones. Results for a release are cached pe
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -31,7 +32,6 @@ from govflow.trust.note import make_verifier_key
 from govflow.verify.log_checks import open_checkpoint
 from govflow.verify.report import VerificationFailed
 
-_PLACEHOLDER = b"\0" * 32
 _PREFETCH_CHUNK = 5000
 
 
@@ -78,6 +78,19 @@ def leaf_of(canonical: str) -> bytes:
     return hashlib.sha256(b"\x00" + canonical.encode("utf-8")).digest()
 
 
+def _perfect_nodes(lo: int, hi: int, out: list[tuple[int, int]]) -> None:
+    """The stored perfect nodes `merkle.subtree_hash(lo, hi, …)` reads, in its order."""
+    while True:
+        n = hi - lo
+        if n & (n - 1) == 0 and lo % n == 0:
+            level = n.bit_length() - 1
+            out.append((level, lo >> level))
+            return
+        k = 1 << ((n - 1).bit_length() - 1)
+        _perfect_nodes(lo, lo + k, out)
+        lo += k
+
+
 def _root_over(leaves: dict[int, bytes], size: int, node) -> bytes:
     """RFC 9162's MTH(D[size]) with the given leaves known and every subtree holding
     none of them read through ``node`` (stored perfect-subtree hashes)."""
@@ -90,12 +103,31 @@ def _root_over(leaves: dict[int, bytes], size: int, node) -> bytes:
         if hi - lo == 1:
             return leaves[lo]
         k = 1 << ((hi - lo - 1).bit_length() - 1)
-        split = first
-        while split < last and order[split] < lo + k:
-            split += 1
+        split = bisect_left(order, lo + k, first, last)
         return merkle.node_hash(walk(lo, lo + k, first, split), walk(lo + k, hi, split, last))
 
     return walk(0, size, 0, len(order))
+
+
+def _nodes_needed(indices: list[int], size: int) -> list[tuple[int, int]]:
+    """The stored nodes `_root_over` reads for these leaf indices, found without hashing
+    (their coordinates depend on the indices only), so that one query fetches them all."""
+    order = sorted(indices)
+    out: list[tuple[int, int]] = []
+
+    def walk(lo: int, hi: int, first: int, last: int) -> None:
+        if first == last:
+            _perfect_nodes(lo, hi, out)
+            return
+        if hi - lo == 1:
+            return
+        k = 1 << ((hi - lo - 1).bit_length() - 1)
+        split = bisect_left(order, lo + k, first, last)
+        walk(lo, lo + k, first, split)
+        walk(lo + k, hi, split, last)
+
+    walk(0, size, 0, len(order))
+    return out
 
 
 def leaves_included(leaves: dict[int, bytes], log: LogView, store: NodeStore | None = None
@@ -106,14 +138,7 @@ def leaves_included(leaves: dict[int, bytes], log: LogView, store: NodeStore | N
     if not log.ok or any(index >= log.size for index in leaves):
         return False
     store = store or NodeStore()
-    needed: list[tuple[int, int]] = []
-
-    def record(level: int, index: int) -> bytes:
-        needed.append((level, index))
-        return store.cache.get((level, index), _PLACEHOLDER)
-
-    _root_over(leaves, log.size, record)
-    unique = list(dict.fromkeys(needed))
+    unique = list(dict.fromkeys(_nodes_needed(list(leaves), log.size)))
     try:
         for start in range(0, len(unique), _PREFETCH_CHUNK):
             store.prefetch(unique[start:start + _PREFETCH_CHUNK])

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from govflow.audit.models import AuditEvent
 from govflow.core.errors import DomainError
+from govflow.gates.engine import prefetch_inputs
 from govflow.oversight.selectors import sanction_applies, sanctions_in_force
 from govflow.policy.selectors import policy_of
 from govflow.releases.models import ReleaseStatus
@@ -124,12 +125,25 @@ def standing_of(release, *, hold, blockers: list[Blocker], note: str, now=None,
                     blockers=blockers, note=note)
 
 
+def _prefetch_gate_inputs(releases) -> None:
+    """One query per gate kind for the releases about to be evaluated, not one per
+    release and gate: the kinds of each release's next stage."""
+    kinds: set[str] = set()
+    for release in releases:
+        following = policy_of(release.policy).next_stage(release.stage)
+        if following is not None:
+            kinds.update(gate.kind for gate in following.gates)
+    prefetch_inputs(releases, kinds)
+
+
 def release_standings(releases, holds: dict[int, Any]) -> dict[int, Standing]:
     """Each release's standing; one query for the cache key, the gate engine only for
     releases whose verdict is not cached under the current evidence."""
     newest = newest_event_id()
     keys = {r.pk: _blockers_key(r, newest) for r in releases}
     cached = cache.get_many(list(keys.values())) if keys else {}
+    _prefetch_gate_inputs([r for r in releases if keys[r.pk] not in cached
+                           and r.status != ReleaseStatus.COMPLETED])
     fresh: dict[str, tuple[list[Blocker], str]] = {}
     now = timezone.now()
     by_lab: dict[int, list] = {}

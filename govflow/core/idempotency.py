@@ -123,7 +123,11 @@ def _reserve(user, key: str, fingerprint: str) -> IdempotencyRecord | HttpRespon
         return response
 
 
-def _valid_key(key: str) -> bool:
+KEY_RULE = "must be 1 to 255 printable ASCII characters, not starting or ending with a space"
+
+
+def valid_key(key: str) -> bool:
+    """The key's format (the input gate checks it on every request that sends one)."""
     # Surrounding spaces would be stripped by some proxies and not by others.
     return 1 <= len(key) <= 255 and key.isascii() and key.isprintable() and key.strip() == key
 
@@ -136,12 +140,12 @@ def idempotent(handler: Callable) -> Callable:
         key = request.headers.get(HEADER)
         if key is None:
             return handler(self, request, *args, **kwargs)
-        if not _valid_key(key):
-            # An empty key would otherwise collide for every request that sends one.
+        if not valid_key(key):
+            # An empty key would otherwise collide for every request that sends one. (The
+            # input gate refuses it first; this covers a request that did not pass it.)
             return Response(
                 {"error": "invalid", "message": "The request has invalid fields.",
-                 "fields": [{"path": HEADER, "message": "must be 1 to 255 printable ASCII "
-                             "characters, not starting or ending with a space"}]},
+                 "fields": [{"path": HEADER, "message": KEY_RULE}]},
                 status=status.HTTP_400_BAD_REQUEST,
             )
         fingerprint = _fingerprint(request)

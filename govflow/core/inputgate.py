@@ -2,6 +2,10 @@
 public whistleblower form), and the JSON parser the API uses behind it.
 
 What it refuses, before any view runs:
+- headers past their limits (`MAX_HEADER_FIELDS`, `MAX_HEADER_VALUE_BYTES`,
+  `MAX_HEADER_BYTES`): 431; a header value with a control character or a character
+  outside latin-1, a header govflow reads (`READ_HEADERS`) with anything but visible
+  ASCII, a malformed Idempotency-Key: 400 naming the header;
 - a body larger than its route allows, from the declared Content-Length and before a
   byte of it is read: 413 (uploads have their own limits, `body_limit`);
 - a control character (`govflow.core.boundedjson`) in the path, a query parameter, a
@@ -24,6 +28,7 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooMany
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions, parsers
 
+from govflow.core import idempotency
 from govflow.core.boundedjson import InputRefused, check_text, parse_json
 
 API_PREFIX = "/api/"
@@ -33,6 +38,34 @@ MULTIPART_ALLOWANCE = 64 * 1024
 
 _UNSET = object()
 _ATTR = "_govflow_json"
+
+# Header limits. gunicorn enforces its own in front (deploy/gunicorn.conf.py, the same
+# numbers); these hold for any server in front of the app and for the test client.
+# A browser sends about 15 headers and a proxy adds a few; a session cookie, a CSRF cookie
+# and a bearer token are each under 200 bytes.
+MAX_HEADER_FIELDS = 64
+MAX_HEADER_VALUE_BYTES = 8190  # gunicorn's limit_request_field_size
+MAX_HEADER_BYTES = 32 * 1024   # all names and values together
+# The headers govflow (or Django, DRF, axes for it) reads: their grammars are ASCII
+# (tokens, URLs, entity tags, digests, numbers), so anything else in them is an attack on
+# a parser, not a value. The two X-KYC ones are the KYC webhook's
+# (govflow.rollout.providers.hmac_webhook; a test keeps the names in step). Cookie is
+# not among them: a site on a parent domain may set a cookie with UTF-8 in it, which the
+# browser then sends here too, and refusing it would lock those users out; Django's
+# cookie parser takes latin-1 text, and the general rule below still applies to it.
+READ_HEADERS = frozenset({
+    "HTTP_AUTHORIZATION", "HTTP_HOST", "HTTP_ORIGIN", "HTTP_REFERER",
+    "HTTP_IF_MATCH", "HTTP_IDEMPOTENCY_KEY", "HTTP_X_FORWARDED_FOR",
+    "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST", "HTTP_X_KYC_TIMESTAMP",
+    "HTTP_X_KYC_SIGNATURE", "CONTENT_TYPE", "CONTENT_LENGTH",
+})
+# RFC 9110 §5.5: a field value is visible characters, spaces, tabs and obs-text (bytes
+# 0x80-0xFF, which WSGI hands over as latin-1); no other control character. A character
+# past U+00FF cannot come off the wire at all (WSGI decodes header bytes as latin-1),
+# only from a caller building the request in-process, and DRF's header decoding then
+# raises: refused, rather than a 500.
+_BAD_IN_ANY = re.compile("[\x00-\x08\x0a-\x1f\x7f\u0100-\U0010ffff]")
+_BAD_IN_READ = re.compile("[^\t\x20-\x7e]")
 
 
 # Routes that take uploads, with the setting that bounds the upload; every other route
@@ -78,6 +111,58 @@ def too_large(request: HttpRequest, size: int | None, limit: int | None) -> Http
     return refused(request, 413, "too_large", f"the request is too large{seen}{most}")
 
 
+def header_name(meta_key: str) -> str:
+    """``HTTP_IDEMPOTENCY_KEY`` → ``Idempotency-Key``, as people write it."""
+    name = meta_key[5:] if meta_key.startswith("HTTP_") else meta_key
+    return "-".join(part.capitalize() for part in name.split("_"))
+
+
+def _header_refused(request: HttpRequest, key: str, message: str) -> HttpResponse:
+    return refused(request, 400, "invalid", "The request has invalid fields.",
+                   [{"path": header_name(key), "message": message}])
+
+
+def _why(code: int) -> str:
+    if code > 0xFF:
+        return f"contains U+{code:04X}, a character outside latin-1"
+    if code < 0x20 or code == 0x7F:
+        return f"contains the control character U+{code:04X}"
+    return f"contains U+{code:04X}; this header is ASCII"
+
+
+def check_headers(request: HttpRequest) -> HttpResponse | None:
+    """Header count, sizes and characters (see the module's docstring), before anything
+    parses a header: DRF's token reading, Django's cookie and CSRF parsing, axes."""
+    count = total = 0
+    for key, value in request.META.items():
+        if not (key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH")):
+            continue  # the server's own variables (REMOTE_ADDR, wsgi.input, …)
+        if not isinstance(value, str):
+            return _header_refused(request, key, "is not text")
+        count += 1
+        size = len(value)
+        total += len(key) + size
+        if size > MAX_HEADER_VALUE_BYTES:
+            return refused(request, 431, "too_large",
+                           f"the {header_name(key)} header is too large ({size} bytes; at "
+                           f"most {MAX_HEADER_VALUE_BYTES})",
+                           [{"path": header_name(key), "message": "too large"}])
+        found = (_BAD_IN_READ if key in READ_HEADERS else _BAD_IN_ANY).search(value)
+        if found is not None:
+            return _header_refused(request, key, _why(ord(found.group())))
+    if count > MAX_HEADER_FIELDS:
+        return refused(request, 431, "too_large",
+                       f"the request has {count} header fields; at most {MAX_HEADER_FIELDS}")
+    if total > MAX_HEADER_BYTES:
+        return refused(request, 431, "too_large",
+                       f"the request's headers are too large ({total} bytes; at most "
+                       f"{MAX_HEADER_BYTES})")
+    key = request.META.get("HTTP_IDEMPOTENCY_KEY")
+    if key is not None and not idempotency.valid_key(key):
+        return _header_refused(request, "HTTP_IDEMPOTENCY_KEY", idempotency.KEY_RULE)
+    return None
+
+
 class InputGate:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -89,6 +174,9 @@ class InputGate:
         return self.get_response(request)
 
     def check(self, request: HttpRequest) -> HttpResponse | None:
+        refusal = check_headers(request)
+        if refusal is not None:
+            return refusal
         try:
             check_text(request.path, "path")
             if request.META.get("QUERY_STRING"):

@@ -36,6 +36,17 @@ def evidence_digest(report: dict[str, Any]) -> str:
     return json_digest(evidence_digest_input(report))
 
 
+def prefetch_inputs(releases: list[Any], kinds: set[str]) -> None:
+    """Let each installed kind among ``kinds`` load its inputs for all ``releases`` in one
+    go, before they are evaluated one by one (kinds without a prefetch read as usual)."""
+    if not releases:
+        return
+    for name in sorted(kinds):
+        kind = get_kind(name)
+        if kind is not None and kind.prefetch is not None:
+            kind.prefetch(releases)
+
+
 def evaluate_stage(
     *, release: Any, policy: Policy, target: str, now: datetime, requested_by: Any | None
 ) -> dict[str, Any]:

@@ -34,6 +34,10 @@ class GateKind:
     # Approval gates (sign-offs) judge a report rather than contribute evidence to
     # it; the report digest that signers approve leaves them out.
     is_approval: bool = False
+    # Optional: load what `evaluate` reads for many releases at once, onto the release
+    # objects (the console's list evaluates fifty). `evaluate` must give the same result
+    # with or without it, so a caller that locks and re-reads (an advance) never uses it.
+    prefetch: Callable[[list[Any]], None] | None = None
 
 
 @cache

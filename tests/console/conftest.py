@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,15 @@ def open_page(browser, server, username=None):
         page.click("button[type=submit]")
         page.wait_for_url(f"{server.url}/console/")
     return page
+
+
+def wait_for_public_key(page) -> None:
+    """Until sign.js has filled in the key it generated. A locator wait rather than
+    `page.wait_for_function("…")`, which evaluates a string in the page: the console's
+    policy has no 'unsafe-eval', and Chromium refused that evaluation now and then."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("#public-key")).to_have_value(re.compile(r"\S{41,}"), timeout=15000)
 
 
 def screenshot(page, folder: Path, name: str) -> None:

@@ -18,7 +18,7 @@ from govflow.oversight.models import RegulatoryHold
 from govflow.oversight.whistleblower import report_message_add
 from govflow.verify.bundle import verify_bundle
 from tests import factories
-from tests.console.conftest import CHROMIUM, open_page, screenshot
+from tests.console.conftest import CHROMIUM, open_page, screenshot, wait_for_public_key
 
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
@@ -124,7 +124,7 @@ def _browser_key(page, server, user):
     page.goto(f"{server.url}/console/keys/")
     if page.locator("#browser-keys").is_visible():
         page.click("#generate-key")
-        page.wait_for_function("document.getElementById('public-key').value.length > 40")
+        wait_for_public_key(page)
         page.click("#register-key")
         page.wait_for_selector("code.key-id")
         return None

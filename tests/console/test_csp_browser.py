@@ -9,6 +9,7 @@ import re
 import pytest
 
 from govflow.oversight.models import RegulatoryHold
+from tests.console.conftest import wait_for_public_key
 from tests.console.test_browser import (  # noqa: F401 (fixture)
     CHROMIUM,
     _page,
@@ -63,7 +64,7 @@ def test_the_console_works_under_its_csp_with_webcrypto_signing(
     visit("/console/keys/")
     assert page.locator("#browser-keys").is_visible(), "WebCrypto Ed25519 is not available"
     page.click("#generate-key")
-    page.wait_for_function("document.getElementById('public-key').value.length > 40")
+    wait_for_public_key(page)
     page.click("#register-key")
     page.wait_for_selector("code.key-id")
     seen.extend(page.evaluate("window.__cspViolations"))

@@ -103,3 +103,37 @@ def test_production_closes_the_api_docs_unless_told_otherwise(tmp_path):
     assert read(GOVFLOW_ENV="production") == "False"
     assert read(GOVFLOW_ENV="production", GOVFLOW_API_DOCS_PUBLIC="true") == "True"
     assert read() == "True"
+
+
+@pytest.mark.parametrize("url", ["/console/login/", "/whistleblow/", "/whistleblow/receipt/"])
+def test_outside_the_admin_and_the_api_docs_scripts_run_by_nonce_only(url):
+    # a strict policy: being a file from this origin is not enough (an uploaded evidence
+    # file is one), only a script carrying this response's nonce runs
+    # (a page that loads no script uses no nonce: its script-src lists no source at all,
+    # which matches nothing)
+    response = Client().get(url)
+
+    assert policy(response)["script-src"] == []
+    assert "script-src;" in response["Content-Security-Policy"].replace(" ;", ";")
+
+
+def test_the_console_pages_signed_in_allow_scripts_by_nonce_only(regulator):
+    client = Client()
+    client.force_login(regulator)
+    for url in ("/console/", "/console/keys/", "/console/oversight/", "/console/audit/"):
+        sources = policy(client.get(url))["script-src"]
+        assert all(re.fullmatch(r"'nonce-[A-Za-z0-9+/=_-]{16,}'", s) for s in sources), url
+    # the keys page loads sign.js, by its nonce
+    assert len(policy(client.get("/console/keys/"))["script-src"]) == 1
+
+
+def test_the_admin_and_the_api_docs_allow_this_origins_scripts_not_inline(api, regulator):
+    admin = Client()
+    regulator.is_staff = regulator.is_superuser = True
+    regulator.save()
+    admin.force_login(regulator)
+
+    for response in (Client().get("/admin/login/"), admin.get("/admin/"),
+                     admin.get("/admin/accounts/organization/"), api().get("/api/docs/")):
+        assert response.status_code == 200
+        assert policy(response)["script-src"] == ["'self'"]

@@ -81,3 +81,32 @@ def test_evidence_digest_is_stable_over_time_and_changes_with_evidence(lab, rele
     after = release_gate_report(release=release, target=None, actor=release_manager)
     assert first["evidence_digest"] == again["evidence_digest"]
     assert after["evidence_digest"] != first["evidence_digest"]
+
+
+def test_evidence_document_reads_the_same_with_its_prefetch(lab, release_manager,
+                                                           django_assert_num_queries):
+    from govflow.gates.engine import prefetch_inputs
+    from govflow.releases.models import Release
+
+    # given releases with none, one of another type, and two red-team reports
+    bare, other, two = (factories.release(lab, release_manager) for _ in range(3))
+    factories.attach(other, release_manager, document_type="interpretability_report")
+    for body in (b"second", b"first"):
+        factories.attach(two, release_manager, body=body)
+    ids = [bare.pk, other.pk, two.pk]
+    plain = [release_gate_report(release=r, target=None, actor=None)
+             for r in Release.objects.filter(pk__in=ids).order_by("pk")]
+
+    # when the documents of all three are loaded in one query first
+    loaded = list(Release.objects.filter(pk__in=ids).select_related("system_version")
+                  .order_by("pk"))
+    with django_assert_num_queries(1):
+        prefetch_inputs(loaded, {"evidence_document", "stage_dwell", "no_such_kind"})
+    prefetched = [release_gate_report(release=r, target=None, actor=None) for r in loaded]
+
+    # then the gates say the same, documents in the same order
+    def view(report):
+        return [(g["met"], g["reason"], g["evidence"]) for g in report["gates"]]
+
+    assert [view(r) for r in prefetched] == [view(r) for r in plain]
+    assert [g["met"] for r in prefetched for g in r["gates"]] == [False, False, True]

@@ -10,13 +10,22 @@ from govflow.gates.params import Param
 from govflow.gates.registry import GateKind, GateResult
 
 
-def evaluate(params, ctx) -> GateResult:
+def prefetch(releases) -> None:
+    from django.db.models import Prefetch, prefetch_related_objects
+
     from govflow.releases.models import EvidenceDocument
 
-    docs = list(
-        EvidenceDocument.objects.filter(
-            release=ctx.release, document_type=params["document_type"]
-        ).order_by("id")
+    prefetch_related_objects(
+        releases, Prefetch("evidence", queryset=EvidenceDocument.objects.order_by("id"))
+    )
+
+
+def evaluate(params, ctx) -> GateResult:
+    # `evidence.all()` is the release's documents, from `prefetch` when it ran (one query
+    # for a page of releases), else one query; filtered here so both read the same rows.
+    docs = sorted(
+        (d for d in ctx.release.evidence.all() if d.document_type == params["document_type"]),
+        key=lambda d: d.pk,
     )
     need = params["min_count"]
     evidence = {
@@ -41,4 +50,5 @@ KIND = GateKind(
         "min_count": Param("int", required=False, default=1, minimum=1),
     },
     evaluate=evaluate,
+    prefetch=prefetch,
 )

@@ -3,9 +3,9 @@ lockout before its cool-off ends, with one audit event per lifted record."""
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from govflow.accounts.management.commands._axes_override import staff_actor
 from govflow.accounts.signin import signin_unlock
 
 
@@ -20,10 +20,5 @@ class Command(BaseCommand):
     def handle(self, *args, username=None, address=None, by=None, **options):
         if not username and not address:
             raise CommandError("give --username, --address, or both")
-        actor = None
-        if by:
-            actor = get_user_model().objects.filter(username=by, is_staff=True).first()
-            if actor is None:
-                raise CommandError(f"--by {by!r} is not a staff account")
-        lifted = signin_unlock(username=username, address=address, actor=actor)
+        lifted = signin_unlock(username=username, address=address, actor=staff_actor(by))
         self.stdout.write(f"unlocked {lifted} lockout record(s)")
