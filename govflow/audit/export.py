@@ -55,6 +55,14 @@ def _events_in_scope(release: Release | None, size: int):
     ) + list(qs.filter(event_type__in=("system.registered", "system.version_created"),
                        organization_id=release.organization_id,
                        payload__manifest_digest__in=sorted(manifests)))
+    # The third-party audit rests on the certificates the release's auditors were assigned
+    # under and on the conflicts auditor firms declared with its lab.
+    certificates = sorted({e.payload["certificate"] for e in own
+                           if e.event_type == "assignment.created"})
+    context += list(qs.filter(event_type__startswith="certificate.",
+                              payload__certificate__in=certificates))
+    context += list(qs.filter(event_type="conflict.declared",
+                              payload__lab_id=release.organization_id))
     # Keys that signed anything here: include their key events too, so the verifier
     # can check each key was registered (and not revoked) when it signed.
     key_ids = {e.payload["key_id"] for e in [*own, *context] if e.payload.get("key_id")}

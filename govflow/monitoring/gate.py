@@ -19,41 +19,21 @@ from govflow.monitoring.policy import SEVERITIES
 
 
 def evaluate(params, ctx) -> GateResult:
+    from govflow.monitoring.decisions import IncidentFacts, SourceFacts, monitoring
     from govflow.monitoring.models import Incident, IncidentStatus, MonitoringSource
-    from govflow.monitoring.policy import at_or_above
 
     since = ctx.now - timedelta(minutes=params["max_heartbeat_age_minutes"])
-    sources = list(MonitoringSource.objects.filter(release=ctx.release, retired_at__isnull=True)
-                   .order_by("id"))
-    live = [s for s in sources if s.last_heartbeat_at and s.last_heartbeat_at >= since]
-    blocking = [i for i in Incident.objects.filter(release=ctx.release,
-                                                   status=IncidentStatus.OPEN).order_by("id")
-                if at_or_above(i.severity, params["severity"])]
-    # Which sources are live, not when they last beat: the evidence must not drift with
-    # every heartbeat, or a report approved a minute ago would no longer match.
-    evidence = {
-        "sources": [{"id": s.pk, "name": s.name, "kind": s.kind} for s in sources],
-        "live_sources": [s.pk for s in live],
-        "max_heartbeat_age_minutes": params["max_heartbeat_age_minutes"],
-        "open_incidents": [{"id": i.pk, "severity": i.severity, "category": i.category}
-                           for i in blocking],
-        "severity": params["severity"],
-    }
-    problems = []
-    if len(live) < params["min_sources"]:
-        stale = [s.name for s in sources if s not in live]
-        problems.append(
-            f"{len(live)} live monitoring source(s), {params['min_sources']} needed (a "
-            f"heartbeat within {params['max_heartbeat_age_minutes']:g} min)"
-            + (f"; silent: {', '.join(stale)}" if stale else "")
-        )
-    if blocking:
-        listed = ", ".join(f"#{i.pk} {i.severity} {i.category}" for i in blocking)
-        problems.append(f"open incident(s) at or above {params['severity']}: {listed}")
-    if problems:
-        return GateResult(False, "; ".join(problems), evidence)
-    return GateResult(True, f"{len(live)} live monitoring source(s); no open incident at or "
-                            f"above {params['severity']}", evidence)
+    sources = [
+        SourceFacts(s.pk, s.name, s.kind, bool(s.last_heartbeat_at and
+                                               s.last_heartbeat_at >= since))
+        for s in MonitoringSource.objects.filter(release=ctx.release, retired_at__isnull=True)
+        .order_by("id")
+    ]
+    incidents = [IncidentFacts(i.pk, i.severity, i.category) for i in
+                 Incident.objects.filter(release=ctx.release, status=IncidentStatus.OPEN)
+                 .order_by("id")]
+    met, reason, evidence = monitoring(sources=sources, open_incidents=incidents, params=params)
+    return GateResult(met, reason, evidence)
 
 
 KIND = GateKind(

@@ -38,15 +38,8 @@ DEFAULT_INITIAL_DAYS = {
     "misuse": 15,
     "other": 15,
 }
-NEVER = "never"
-
-
-def severity_rank(severity: str) -> int:
-    return SEVERITIES.index(severity)
-
-
-def at_or_above(severity: str, threshold: str) -> bool:
-    return threshold != NEVER and severity_rank(severity) >= severity_rank(threshold)
+# Written once, Django-free, for the gate and the offline verifier alike.
+from govflow.monitoring.decisions import NEVER, at_or_above, severity_rank  # noqa: E402, F401
 
 
 @dataclass(frozen=True)

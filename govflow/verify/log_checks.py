@@ -91,17 +91,19 @@ def check_trusted(
 
 
 # Events whose content the decision replay reads (transitions, keys, sign-offs, holds, the
-# facts gates rest on: evidence, sanctions, system manifests), and every kind of event a
-# signed act or a machine token writes: one of those *without* its envelope must reach
-# the signature checks to be refused, not be filtered out here as a hashing-only event.
-# A cheap regular-expression pre-filter, confirmed by the parsed type, spares
-# hashing-only events from any further work.
+# facts gates rest on: evidence, sanctions, system manifests, audits, findings,
+# monitoring, cohorts and KYC), and every kind of event a signed act or a machine token
+# writes: one of those *without* its envelope must reach the signature checks to be
+# refused, not be filtered out here as a hashing-only event. A cheap regular-expression
+# pre-filter, confirmed by the parsed type, spares hashing-only events from any further
+# work.
 DECISION_PREFIXES = ("release.", "key.", "signoff.", "hold.", "evidence.", "sanction.",
                      "system.registered", "system.version_created", "token.", "incident.",
-                     "assignment.", "certificate.", "finding.", "conclusion.", "cohort.")
+                     "assignment.", "certificate.", "finding.", "conclusion.", "cohort.",
+                     "conflict.", "monitoring.source_", "kyc.")
 DECISION_MARKERS = re.compile(
     r'"type":"(?:release|key|signoff|hold|evidence|sanction|system|token|incident|assignment'
-    r'|certificate|finding|conclusion|cohort)\.|"envelope":\{'
+    r'|certificate|finding|conclusion|cohort|conflict|monitoring|kyc)\.|"envelope":\{'
 )
 
 

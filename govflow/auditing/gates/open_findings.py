@@ -14,20 +14,14 @@ from govflow.gates.registry import GateKind, GateResult
 
 
 def evaluate(params, ctx) -> GateResult:
+    from govflow.auditing.decisions import FindingFacts, open_findings
     from govflow.auditing.selectors import unclosed_findings
 
     threshold = params["severity"]
-    blocking = unclosed_findings(ctx.release, at_or_above=threshold)
-    evidence = {
-        "severity": threshold,
-        "open": [{"id": f.pk, "severity": f.current_severity, "status": f.current_status}
-                 for f in blocking],
-    }
-    if not blocking:
-        return GateResult(True, f"no open finding at or above {threshold}", evidence)
-    listed = ", ".join(f"#{f.pk} {f.current_severity} ({f.current_status})" for f in blocking)
-    return GateResult(False, f"{len(blocking)} open finding(s) at or above {threshold}: "
-                             f"{listed}", evidence)
+    rows = unclosed_findings(ctx.release, at_or_above=threshold)
+    met, reason, evidence = open_findings(
+        [FindingFacts(f.pk, f.current_severity, f.current_status) for f in rows], threshold)
+    return GateResult(met, reason, evidence)
 
 
 KIND = GateKind(

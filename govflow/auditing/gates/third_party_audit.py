@@ -22,36 +22,25 @@ from govflow.gates.params import Param
 from govflow.gates.registry import GateKind, GateResult
 
 
-def _judge(org_rows, params, lab) -> list[str]:
-    """Why an organization's assignments do not count (empty: they do)."""
-    from govflow.auditing.selectors import conflicts_between
+def _facts(a):
+    from govflow.auditing.decisions import AssignmentFacts, CertificateFacts
 
-    problems = []
-    for a in org_rows:
-        conclusion = getattr(a, "conclusion", None)
-        cert = a.certificate
-        if conclusion is None:
-            problems.append(f"assignment {a.pk} ({a.auditor.username}) has no conclusion yet")
-        elif conclusion.result == "fail":
-            problems.append(f"{a.auditor.username} concluded fail (conclusion {conclusion.pk})")
-        elif conclusion.recorded_at >= cert.valid_until:
-            problems.append(f"conclusion {conclusion.pk} came after certificate {cert.pk} "
-                            "expired")
-        if cert.status != "active":
-            problems.append(f"certificate {cert.pk} is {cert.status}")
-        elif not cert.covers(params["risk_areas"]):
-            problems.append(f"certificate {cert.pk} does not cover "
-                            + ", ".join(sorted(set(params["risk_areas"]) - set(cert.risk_areas))))
-        conflicts = list(conflicts_between(a.auditor_organization, lab, start=a.starts_at,
-                                           end=a.ends_at))
-        if conflicts:
-            problems.append("declared conflict(s) with the lab: "
-                            + ", ".join(str(c.pk) for c in conflicts))
-    return problems
+    cert = a.certificate
+    conclusion = getattr(a, "conclusion", None)
+    return AssignmentFacts(
+        id=a.pk, auditor=a.auditor.get_username(), organization=a.auditor_organization.slug,
+        certificate=CertificateFacts(id=cert.pk, status=cert.status,
+                                     risk_areas=tuple(cert.risk_areas),
+                                     valid_until=cert.valid_until),
+        starts_at=a.starts_at, ends_at=a.ends_at,
+        conclusion=None if conclusion is None else (conclusion.pk, conclusion.result,
+                                                    conclusion.recorded_at),
+    )
 
 
 def evaluate(params, ctx) -> GateResult:
-    from govflow.auditing.models import Assignment, EndReason
+    from govflow.auditing.decisions import ConflictFacts, third_party_audit
+    from govflow.auditing.models import Assignment, ConflictOfInterest, EndReason
     from govflow.auditing.selectors import current_stage_entry
 
     entry = current_stage_entry(ctx.release)
@@ -61,34 +50,17 @@ def evaluate(params, ctx) -> GateResult:
         .select_related("auditor", "auditor_organization", "certificate", "conclusion")
         .order_by("id")
     )
-    by_org: dict[int, list] = {}
-    for a in rows:
-        by_org.setdefault(a.auditor_organization_id, []).append(a)
-    auditors, counted, pending = [], [], []
-    for org_rows in by_org.values():
-        org = org_rows[0].auditor_organization
-        problems = _judge(org_rows, params, ctx.release.organization)
-        auditors.append({
-            "organization": org.slug,
-            "assignments": [a.pk for a in org_rows],
-            "certificates": sorted({a.certificate_id for a in org_rows}),
-            "conclusions": [{"id": a.conclusion.pk, "result": a.conclusion.result}
-                            for a in org_rows if getattr(a, "conclusion", None) is not None],
-            "counted": not problems,
-            "problems": problems,
-        })
-        (pending if problems else counted).append(org.slug)
-    need = params["min_auditors"]
-    evidence = {"round": entry.pk, "required": need, "risk_areas": sorted(params["risk_areas"]),
-                "auditors": auditors}
-    if len(counted) >= need:
-        return GateResult(True, f"{len(counted)}/{need} independent certified auditor(s) "
-                                f"concluded without fail: {', '.join(counted)}", evidence)
-    detail = "; ".join(f"{a['organization']}: {'; '.join(a['problems'])}"
-                       for a in auditors if a["problems"])
-    return GateResult(False, f"needs {need} independent certified auditor(s) concluding "
-                             f"without fail, has {len(counted)}"
-                             + (f" ({detail})" if detail else "; none assigned yet"), evidence)
+    assignments = [_facts(a) for a in rows]
+    conflicts: dict[str, list[ConflictFacts]] = {}
+    for c in (ConflictOfInterest.objects.filter(
+            lab_id=ctx.release.organization_id,
+            auditor__slug__in={a.organization for a in assignments})
+            .select_related("auditor").order_by("id")):
+        conflicts.setdefault(c.auditor.slug, []).append(
+            ConflictFacts(id=c.pk, starts_on=c.starts_on, ends_on=c.ends_on))
+    met, reason, evidence = third_party_audit(round_id=entry.pk, assignments=assignments,
+                                              conflicts=conflicts, params=params)
+    return GateResult(met, reason, evidence)
 
 
 def check(params) -> list[tuple[str, str]]:

@@ -3,11 +3,15 @@
 A re-deriver gets the recorded gate (from the advance's gate report), the release's
 replayed state before the advance, and the facts logged before it. It raises
 `Refused` when the recorded result cannot be re-derived, and returns normally when
-it can. Kinds without a re-deriver are reported as taken from the recorded report.
+it can. A re-deriver that recomputes a gate with the server's decision code compares
+the whole result (`Advance.compare`): the evidence must be the evidence the log gives
+(`gate_evidence`), and the gate must be met on it (`gate_not_met`). Kinds without a
+re-deriver are reported as taken from the recorded report.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,7 +19,9 @@ from typing import Any
 
 from govflow.core.times import rfc3339
 from govflow.oversight.rules import sanction_forbids
-from govflow.verify.replay.facts import Facts
+from govflow.trust.canonical import canonical_json
+from govflow.verify.replay import auditing, monitoring
+from govflow.verify.replay.facts import Facts, _as_numbers
 from govflow.verify.replay.machine import Policy, Refused, ReleaseState, parse_time
 
 # A stage's entry is logged a moment after the server read the clock for it; the
@@ -33,6 +39,23 @@ class Advance:
     @property
     def at(self) -> datetime:
         return parse_time(self.body["at"])
+
+    def compare(self, gate: dict[str, Any], met: bool, reason: str,
+                evidence: dict[str, Any]) -> None:
+        """The recorded gate against the one recomputed from the log."""
+        # Not met on the log's facts is the refusal that matters, whatever the report says.
+        if not met:
+            raise Refused("gate_not_met", f"gate {gate['id']} re-derived from the log is not "
+                                          f"met: {reason}")
+        derived = json.loads(json.dumps(evidence))  # tuples and the like, as JSON has them
+        if canonical_json(_as_numbers(gate["evidence"])) != canonical_json(_as_numbers(derived)):
+            raise Refused("gate_evidence", f"gate {gate['id']} records evidence "
+                          f"{_brief(gate['evidence'])}; the log gives {_brief(derived)}")
+
+
+def _brief(value: Any, limit: int = 600) -> str:
+    text = json.dumps(value, sort_keys=True)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _iso(moment: datetime) -> str:
@@ -97,4 +120,7 @@ REDERIVERS: dict[str, Callable[[dict[str, Any], Advance], None]] = {
     "evidence_document": evidence_document,
     "stage_dwell": stage_dwell,
     "no_sanction": no_sanction,
+    "open_findings": auditing.rederive_open_findings,
+    "third_party_audit": auditing.rederive_third_party_audit,
+    "monitoring": monitoring.rederive_monitoring,
 }
