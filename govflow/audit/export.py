@@ -63,6 +63,11 @@ def _events_in_scope(release: Release | None, size: int):
                               payload__certificate__in=certificates))
     context += list(qs.filter(event_type="conflict.declared",
                               payload__lab_id=release.organization_id))
+    # The cohort gate judges each member's KYC record: the records of its customers.
+    customers = sorted({e.payload["customer"] for e in own
+                        if e.event_type == "cohort.member_admitted"})
+    context += list(qs.filter(event_type="kyc.recorded", organization_id=release.organization_id,
+                              payload__customer__in=customers))
     # Keys that signed anything here: include their key events too, so the verifier
     # can check each key was registered (and not revoked) when it signed.
     key_ids = {e.payload["key_id"] for e in [*own, *context] if e.payload.get("key_id")}

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from govflow.gates.params import Param
 from govflow.gates.registry import GateKind, GateResult
-from govflow.rollout.models import KYC_LEVELS
+from govflow.rollout.cohort_rule import KYC_LEVELS
 
 
 def check(params) -> list[tuple[str, str]]:
@@ -42,53 +42,20 @@ def check(params) -> list[tuple[str, str]]:
 
 
 def evaluate(params, ctx) -> GateResult:
-    from govflow.rollout.membership import tree_root
-    from govflow.rollout.policy import CohortRules
-    from govflow.rollout.selectors import (
-        active_members,
-        approved_limit,
-        cohort_of,
-        kyc_problem,
-        latest_kyc,
-    )
+    from govflow.rollout.cohort_rule import CohortFacts, CohortRules, cohort_gate
+    from govflow.rollout.selectors import active_members, approved_limit, cohort_of, latest_kyc
 
-    stage = ctx.target.name
-    rules = CohortRules(stage=stage, cap=params["cap"], kyc_level=params["kyc_level"],
+    rules = CohortRules(stage=ctx.target.name, cap=params["cap"], kyc_level=params["kyc_level"],
                         step=params["step"], step_approvals=params["step_approvals"] or {})
-    cohort = cohort_of(ctx.release, stage)
-    members = list(active_members(cohort).order_by("leaf")) if cohort else []
+    cohort = cohort_of(ctx.release, rules.stage)
+    members = list(active_members(cohort)) if cohort else []
     records = latest_kyc([m.customer_id for m in members])
-    lacking = sorted(m.leaf for m in members
-                     if kyc_problem(records.get(m.customer_id), level=rules.kyc_level,
-                                    now=ctx.now))
-    limit = approved_limit(cohort, rules)
-    size = len(members)
-    # Evidence names members by salted leaf only, and holds no clock-dependent value but
-    # the list of members lacking KYC (which changes only when a record expires).
-    evidence = {
-        "cohort": cohort.pk if cohort else None,
-        "cohort_version": cohort.version if cohort else 0,
-        "size": size,
-        "cap": rules.cap,
-        "approved_up_to": limit,
-        "kyc_level": rules.kyc_level,
-        "root": tree_root([bytes.fromhex(m.leaf) for m in members]).hex(),
-        "members_lacking_kyc": lacking,
-    }
-    if size < params["min_size"]:
-        return GateResult(False, f"the {stage} cohort has {size} member(s); at least "
-                                 f"{params['min_size']} needed", evidence)
-    if size > rules.cap:
-        return GateResult(False, f"the {stage} cohort has {size} members, over its cap of "
-                                 f"{rules.cap}", evidence)
-    if size > limit:
-        return GateResult(False, f"the {stage} cohort has {size} members; signed approvals "
-                                 f"allow {limit}", evidence)
-    if lacking:
-        return GateResult(False, f"{len(lacking)} of {size} member(s) lack KYC in force at "
-                                 f"level {rules.kyc_level}", evidence)
-    return GateResult(True, f"{size} member(s), cap {rules.cap}, each with KYC "
-                            f"{rules.kyc_level} in force", evidence)
+    facts = CohortFacts(id=cohort.pk if cohort else None,
+                        version=cohort.version if cohort else 0,
+                        members=[(m.leaf, records.get(m.customer_id)) for m in members],
+                        approved_up_to=approved_limit(cohort, rules))
+    met, reason, evidence = cohort_gate(facts, rules, min_size=params["min_size"], now=ctx.now)
+    return GateResult(met, reason, evidence)
 
 
 KIND = GateKind(

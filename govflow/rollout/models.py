@@ -18,11 +18,8 @@ from django.db.models import Q
 USER = settings.AUTH_USER_MODEL
 
 # Lowest first: a record at a level satisfies every level below it.
-KYC_LEVELS = ("basic", "standard", "enhanced")
-
-
-def kyc_level_rank(level: str) -> int:
-    return KYC_LEVELS.index(level)
+# One list of levels and one ranking, Django-free, shared with the offline verifier.
+from govflow.rollout.cohort_rule import KYC_LEVELS, kyc_level_rank  # noqa: E402, F401
 
 
 class Customer(models.Model):

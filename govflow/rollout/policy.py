@@ -14,10 +14,9 @@ are in force; they exist only during the audit engagement.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from govflow.policy.document import Policy
 from govflow.policy.selectors import policy_of
+from govflow.rollout import cohort_rule
 
 COHORT = "cohort"
 COHORT_MODE = "cohort"
@@ -25,23 +24,8 @@ OPEN_MODE = "open"
 CLOSED_MODE = "closed"
 
 
-@dataclass(frozen=True)
-class CohortRules:
-    stage: str
-    cap: int
-    kyc_level: str
-    step: int | None
-    step_approvals: dict[str, int]
-
-    def limit_before_approval(self) -> int:
-        return min(self.step or self.cap, self.cap)
-
-    def step_for(self, size: int) -> int:
-        """The policy step a cohort of ``size`` members must have been approved up to."""
-        if self.step is None or size <= self.step:
-            return min(size, self.cap)
-        steps = -(-size // self.step)  # ceiling division
-        return min(steps * self.step, self.cap)
+# The rules themselves are Django-free (`rollout.cohort_rule`), shared with the verifier.
+CohortRules = cohort_rule.CohortRules
 
 
 def cohort_rules_in(policy: Policy, stage: str) -> CohortRules | None:
@@ -52,12 +36,10 @@ def cohort_rules_in(policy: Policy, stage: str) -> CohortRules | None:
     if not gates:
         return None
     # Several cohort gates on one stage all hold at once: take the strictest.
-    from govflow.rollout.models import kyc_level_rank
-
     return CohortRules(
         stage=stage,
         cap=min(p["cap"] for p in gates),
-        kyc_level=max((p["kyc_level"] for p in gates), key=kyc_level_rank),
+        kyc_level=max((p["kyc_level"] for p in gates), key=cohort_rule.kyc_level_rank),
         step=min((p["step"] for p in gates if p["step"]), default=None),
         step_approvals=next((p["step_approvals"] for p in gates if p["step_approvals"]), {}),
     )

@@ -8,13 +8,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.db.models import Max, QuerySet
 
 from govflow.accounts.models import OrganizationKind
 from govflow.accounts.selectors import user_organization
-from govflow.core.times import rfc3339
+from govflow.rollout import cohort_rule
+from govflow.rollout.cohort_rule import kyc_problem  # noqa: F401 (the rule, read from here)
 from govflow.rollout.models import (
     Cohort,
     CohortMember,
@@ -24,7 +23,6 @@ from govflow.rollout.models import (
     KycRecord,
 )
 from govflow.rollout.policy import CohortRules
-from govflow.signoffs.tally import tally
 
 
 def _kind(user):
@@ -69,21 +67,6 @@ def latest_kyc(customer_ids) -> dict[int, KycRecord]:
     return {r.customer_id: r for r in KycRecord.objects.filter(id__in=latest)}
 
 
-def kyc_problem(record: KycRecord | None, *, level: str, now: datetime) -> str | None:
-    """Why a customer's KYC does not hold at ``level`` now, or None when it does."""
-    if record is None:
-        return "has no KYC record"
-    if record.status != "verified":
-        return f"KYC {record.status} by {record.provider}"
-    if record.expires_at <= now:
-        return f"KYC expired at {rfc3339(record.expires_at)}"
-    if record.verified_at > now:
-        return "KYC is not valid yet"
-    if not record.is_valid_at(now, level):
-        return f"KYC level {record.level} is below the required {level}"
-    return None
-
-
 def active_members(cohort: Cohort) -> QuerySet[CohortMember]:
     return cohort.members.filter(removed_at__isnull=True)
 
@@ -93,19 +76,11 @@ def cohort_of(release, stage: str) -> Cohort | None:
 
 
 def approved_limit(cohort: Cohort | None, rules: CohortRules) -> int:
-    """The largest size the cohort may reach: the first step, or the largest step that
-    the policy's `step_approvals` have approved in signed statements, never the cap."""
-    limit = rules.limit_before_approval()
-    if cohort is None or not rules.step_approvals:
-        return limit
-    by_step: dict[int, list[dict]] = {}
-    for a in GrowthApproval.objects.filter(cohort=cohort).order_by("id"):
-        by_step.setdefault(a.up_to, []).append(
-            {"signer": a.signer_id, "role": a.role, "decision": a.decision, "order": a.pk}
-        )
-    for up_to, statements in sorted(by_step.items()):
-        met, _, _ = tally(statements, roles=rules.step_approvals, exclude_requester=False,
-                          requester=None)
-        if met and up_to > limit:
-            limit = up_to
-    return min(limit, rules.cap)
+    """The largest size the cohort may reach (`cohort_rule.approved_limit`), from its
+    signed growth approvals."""
+    if cohort is None:
+        return rules.limit_before_approval()
+    return cohort_rule.approved_limit(
+        ({"up_to": a.up_to, "signer": a.signer_id, "role": a.role, "decision": a.decision,
+          "order": a.pk} for a in GrowthApproval.objects.filter(cohort=cohort).order_by("id")),
+        rules)

@@ -2,9 +2,10 @@
 
 Only what the log says counts: evidence documents by digest from `evidence.attached`,
 sanctions from `sanction.imposed` / `sanction.lifted`, system manifests from
-`system.version_created`; the auditing and monitoring facts are gathered by their own
-modules (`replay.auditing`, `replay.monitoring`). A re-derivation reads the facts as
-they stood when the advance was logged, because the replay collects them as it goes.
+`system.version_created`; the auditing, monitoring and cohort facts are gathered by
+their own modules (`replay.auditing`, `replay.monitoring`, `replay.cohorts`). A
+re-derivation reads the facts as they stood when the advance was logged, because the
+replay collects them as it goes.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ from datetime import datetime
 from typing import Any
 
 from govflow.trust.canonical import canonical_json
-from govflow.verify.replay import auditing, monitoring
+from govflow.verify.replay import auditing, cohorts, monitoring
 from govflow.verify.replay.machine import parse_time
 
 OWN_TYPES = {"evidence.attached", "sanction.imposed", "sanction.lifted",
              "system.registered", "system.version_created"}
-FACT_TYPES = OWN_TYPES | auditing.TYPES | monitoring.TYPES
+FACT_TYPES = OWN_TYPES | auditing.TYPES | monitoring.TYPES | cohorts.TYPES
 
 
 def _as_numbers(value: Any) -> Any:
@@ -52,6 +53,7 @@ class Facts:
     manifests: dict[str, dict[str, Any]] = field(default_factory=dict)  # by digest
     audit: auditing.AuditFacts = field(default_factory=auditing.AuditFacts)
     monitoring: monitoring.MonitoringFacts = field(default_factory=monitoring.MonitoringFacts)
+    cohorts: cohorts.CohortLog = field(default_factory=cohorts.CohortLog)
 
     def collect(self, body: dict[str, Any]) -> None:
         kind, payload = body["type"], body["payload"]
@@ -59,6 +61,8 @@ class Facts:
             self.audit.collect(body)
         elif kind in monitoring.TYPES:
             self.monitoring.collect(body)
+        elif kind in cohorts.TYPES:
+            self.cohorts.collect(body)
         elif kind == "evidence.attached":
             self.evidence.setdefault(body["release"], []).append({
                 "id": int(body["subject"]["id"]), "document_type": payload["document_type"],

@@ -20,7 +20,7 @@ from typing import Any
 from govflow.core.times import rfc3339
 from govflow.oversight.rules import sanction_forbids
 from govflow.trust.canonical import canonical_json
-from govflow.verify.replay import auditing, monitoring
+from govflow.verify.replay import auditing, cohorts, monitoring
 from govflow.verify.replay.facts import Facts, _as_numbers
 from govflow.verify.replay.machine import Policy, Refused, ReleaseState, parse_time
 
@@ -123,4 +123,5 @@ REDERIVERS: dict[str, Callable[[dict[str, Any], Advance], None]] = {
     "open_findings": auditing.rederive_open_findings,
     "third_party_audit": auditing.rederive_third_party_audit,
     "monitoring": monitoring.rederive_monitoring,
+    "cohort": cohorts.rederive_cohort,
 }
