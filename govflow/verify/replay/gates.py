@@ -20,7 +20,7 @@ from typing import Any
 from govflow.core.times import rfc3339
 from govflow.oversight.rules import sanction_forbids
 from govflow.verify.replay import auditing, cohorts, monitoring
-from govflow.verify.replay.facts import Facts, _as_numbers
+from govflow.verify.replay.facts import Facts
 from govflow.verify.replay.machine import Policy, Refused, ReleaseState, parse_time
 
 # A stage's entry is logged a moment after the server read the clock for it; the
@@ -46,12 +46,26 @@ class Advance:
         if not met:
             raise Refused("gate_not_met", f"gate {gate['id']} re-derived from the log is not "
                                           f"met: {reason}")
-        # As JSON has them (tuples become lists); compared as values, where 1 == 1.0 as in
-        # the canonical bytes, and much faster than canonicalising both sides.
-        derived = json.loads(json.dumps(evidence))
-        if _as_numbers(gate["evidence"]) != _as_numbers(derived):
+        derived = json.loads(json.dumps(evidence))  # as JSON has it: tuples become lists
+        if not same_json(gate["evidence"], derived):
             raise Refused("gate_evidence", f"gate {gate['id']} records evidence "
                           f"{_brief(gate['evidence'])}; the log gives {_brief(derived)}")
+
+
+def same_json(a: Any, b: Any) -> bool:
+    """Whether two JSON values have the same RFC 8785 canonical form, without writing it:
+    numbers compare as the doubles canonical JSON writes (1 and 1.0 alike), a boolean is
+    never a number. Much faster than canonicalising both sides."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, dict):
+        return (isinstance(b, dict) and a.keys() == b.keys()
+                and all(same_json(a[k], b[k]) for k in a))
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(map(same_json, a, b))
+    if isinstance(a, (int, float)):
+        return isinstance(b, (int, float)) and float(a) == float(b)
+    return type(a) is type(b) and bool(a == b)
 
 
 def _brief(value: Any, limit: int = 600) -> str:
