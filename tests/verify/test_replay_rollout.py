@@ -10,13 +10,15 @@ from datetime import timedelta
 import pytest
 from django.db import transaction
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from govflow.audit.events import EventType
 from govflow.audit.services import audit_append
-from govflow.monitoring.services import incident_report, source_heartbeat, source_register
+from govflow.monitoring.services import source_heartbeat, source_register
 from govflow.releases.models import Release
 from govflow.releases.services import release_advance
 from govflow.rollout.services import cohort_admit
+from tests import factories
 from tests.monitoring.support import rolled_out
 from tests.rollout.conftest import _fresh_caches, _tasks_run_in_process, make_world  # noqa: F401
 from tests.rollout.support import customer
@@ -114,14 +116,20 @@ def test_a_member_whose_logged_kyc_expired_before_the_advance_is_refused(world, 
 def test_a_forged_wider_release_past_an_open_high_incident_is_refused(world):
     rolled_out(world)
     live_source(world)
-    incident = incident_report(release_id=world.release.pk, severity="high",
-                               category="misuse", description="fraud ring", evidence_digests=[],
-                               actor=world.manager.user)
+    # a monitoring source files a high incident with its machine token
+    monitor = APIClient()
+    monitor.credentials(HTTP_AUTHORIZATION="Bearer " + factories.machine_token_for(
+        world.manager.user, world.release))
+    filed = monitor.post("/api/incidents", {"release": world.release.pk, "severity": "high",
+                                            "category": "misuse", "description": "fraud ring",
+                                            "evidence_digests": []}, format="json")
+    assert filed.status_code == 201, filed.content
     result = forged(world, "general_availability", "monitoring", {"open_incidents": []})
 
     assert not result.passed
     assert "refused by rule gate_not_met" in result.failure
-    assert f"open incident(s) at or above high: #{incident.pk} high misuse" in result.failure
+    assert (f"open incident(s) at or above high: #{filed.json()['id']} high misuse"
+            in result.failure)
 
 
 def test_a_report_counting_a_source_the_log_never_registered_is_refused(world):
