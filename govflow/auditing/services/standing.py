@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import connection
 from django.db.models import F
@@ -105,9 +106,9 @@ def engagement_in_force(*, release_id: int, auditor, now: datetime, lock: bool =
     re-read too: a revocation committed since the signature was checked wins."""
     at = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
+        params: list[Any] = [key.pk, at] if key is not None else []
         cursor.execute(_in_force_sql(lock=lock, key=key is not None), [
-            *([key.pk, at] if key is not None else []), release_id, auditor.pk, at, at,
-            CertificateStatus.ACTIVE.value, at, at,
+            *params, release_id, auditor.pk, at, at, CertificateStatus.ACTIVE.value, at, at,
         ])
         row = cursor.fetchone()
     if row is None:
