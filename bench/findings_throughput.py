@@ -73,6 +73,19 @@ def _ensure_database(url: str) -> None:
             conn.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
 
 
+def prepare_database(url: str) -> None:
+    """Point this process (and the gunicorn it starts) at ``url`` with the baseline's
+    settings, DEBUG off, persistent connections; create and migrate the database."""
+    if "postgres" not in url:
+        sys.exit("use a dedicated PostgreSQL database, e.g. " + DEFAULT_DB)
+    os.environ.update(DATABASE_URL=url, DJANGO_SETTINGS_MODULE="bench.findings_baseline_settings",
+                      DJANGO_DEBUG="false", GOVFLOW_LOG_LEVEL="WARNING",
+                      DATABASE_CONN_MAX_AGE="600")
+    _ensure_database(url)
+    subprocess.run([sys.executable, str(REPO / "manage.py"), "migrate", "-v0"], check=True,
+                   cwd=REPO)
+
+
 def _setup_world(auditors: int, findings: int) -> tuple[int, list[tuple[str, list[bytes]]]]:
     """Build the world through the services; return the release id and, per auditor,
     (token, pre-signed request bodies)."""
@@ -260,15 +273,7 @@ def main() -> None:
     args = parser.parse_args()
     from dj_database_url import parse
 
-    if "postgres" not in args.database_url:
-        sys.exit("use a dedicated PostgreSQL database, e.g. " + DEFAULT_DB)
-    os.environ.update(DATABASE_URL=args.database_url,
-                      DJANGO_SETTINGS_MODULE="bench.findings_baseline_settings",
-                      DJANGO_DEBUG="false", GOVFLOW_LOG_LEVEL="WARNING",
-                      DATABASE_CONN_MAX_AGE="600")
-    _ensure_database(args.database_url)
-    subprocess.run([sys.executable, str(REPO / "manage.py"), "migrate", "-v0"], check=True,
-                   cwd=REPO)
+    prepare_database(args.database_url)
     print(f"== setting up {args.auditors} assigned auditors, signing "
           f"{args.findings + args.warmup} findings")
     release, plan = _setup_world(args.auditors, args.findings + args.warmup)

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from govflow.accounts import services
 from govflow.accounts.access import roles_of, visible_or_404
-from govflow.accounts.models import ApiToken, Organization
+from govflow.accounts.models import ApiToken, OrganizationKind
 from govflow.accounts.selectors import (
     organizations_visible_to,
     tokens_of,
@@ -21,10 +21,13 @@ from govflow.core.idempotency import idempotent
 from govflow.core.schema import IDEMPOTENCY_KEY, errors
 
 
-class OrganizationOut(serializers.ModelSerializer):
-    class Meta:
-        model = Organization
-        fields = ["id", "name", "slug", "kind"]
+class OrganizationOut(serializers.Serializer):
+    # Fields listed once rather than derived from the model on every instance: GET
+    # /api/me, the lightest authenticated request, shows the caller's organization.
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(max_length=200)
+    slug = serializers.SlugField(max_length=80)
+    kind = serializers.ChoiceField(choices=OrganizationKind.choices)
 
 
 class OrganizationViewSet(

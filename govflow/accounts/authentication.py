@@ -3,20 +3,63 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache
+from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
 from django.utils import timezone
 from rest_framework import authentication
 
 from govflow.accounts.machine import machine_scope_check
-from govflow.accounts.models import ApiToken
+from govflow.accounts.models import ApiToken, Membership, Organization
+from govflow.accounts.selectors import identity_remember
 from govflow.accounts.services import token_digest
 from govflow.accounts.signin import api_auth_failed
 from govflow.core.errors import PermissionDenied
+from govflow.core.rows import Columns, split
 
 # last_used_at is informational; writing it on every request would turn each read
 # into a write, so it is refreshed at most this often.
 _LAST_USED_RESOLUTION = timedelta(minutes=5)
+
+
+@cache
+def _holder_query() -> tuple[str, tuple[Columns[Any], Columns[Any], Columns[Any]]]:
+    parts = (Columns(ApiToken, "t"), Columns(get_user_model(), "u"),
+             Columns(Organization, "o"))
+    table = connection.ops.quote_name
+    sql = (
+        f"SELECT {parts[0].sql}, {parts[1].sql}, {parts[2].sql}, m.role "
+        f"FROM {table(ApiToken._meta.db_table)} t "
+        f"JOIN {table(get_user_model()._meta.db_table)} u ON u.id = t.user_id "
+        f"LEFT JOIN {table(Membership._meta.db_table)} m ON m.user_id = u.id "
+        f"LEFT JOIN {table(Organization._meta.db_table)} o ON o.id = m.organization_id "
+        "WHERE t.digest = %s"
+    )
+    return sql, parts
+
+
+def token_with_holder(digest: str) -> ApiToken | None:
+    """The token of this digest with its user, and who the user is (organization and
+    roles, remembered on the user for this request: `accounts.selectors.user_identity`),
+    read in one query; every authenticated request makes it, so it is hand-written
+    (`govflow.core.rows`). Read afresh on every request: a revoked token, a deactivated
+    user or a changed membership counts from the next request on."""
+    sql, parts = _holder_query()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [digest])
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    # One row per membership; all of a user's memberships are in one organization
+    # (Membership's rule), so the first row names it.
+    token, user, organization, _role = split(rows[0], *parts)
+    token.user = user
+    identity_remember(user, organization=organization,
+                      roles=frozenset(row[-1] for row in rows if row[-1] is not None))
+    return token
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -33,11 +76,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             secret = header[1].decode("ascii")
         except UnicodeDecodeError as exc:
             raise api_auth_failed(request, username=None, reason="Token is not ASCII.") from exc
-        token = (
-            ApiToken.objects.select_related("user")
-            .filter(digest=token_digest(secret))
-            .first()
-        )
+        token = token_with_holder(token_digest(secret))
         now = timezone.now()
         # Failures count towards the token owner's lockout and the address's
         # (govflow.accounts.signin); past the limit they are 429, not 401.

@@ -2,32 +2,54 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from govflow.accounts.models import ApiToken, Membership, Organization, OrganizationKind
 
 
-def user_organization(user: Any) -> Organization | None:
-    """The organization a user belongs to, cached on the user object per request."""
+@dataclass(frozen=True)
+class Identity:
+    """Who a user is to govflow: their organization and their roles in it."""
+
+    organization: Organization | None
+    roles: frozenset[str]
+
+
+_NOBODY = Identity(None, frozenset())
+_MEMO = "_govflow_identity"
+
+
+def user_identity(user: Any) -> Identity:
+    """The user's organization and roles, read in one query and remembered on the user
+    object. The API authenticates each request afresh (a new user object), so this is a
+    per-request memo: a membership granted or removed counts from the next request on.
+    The access layer and the kernel read it through `user_organization` / `user_roles`."""
     if not getattr(user, "is_authenticated", False):
-        return None
-    cached: Organization | None | bool = getattr(user, "_govflow_org", False)
-    if not isinstance(cached, bool):
-        return cached
-    membership = Membership.objects.select_related("organization").filter(user=user).first()
-    org = membership.organization if membership else None
-    user._govflow_org = org
-    return org
+        return _NOBODY
+    cached: Identity | None = getattr(user, _MEMO, None)
+    if cached is None:
+        # All of a user's memberships are in one organization (Membership's rule).
+        memberships = list(Membership.objects.select_related("organization").filter(user=user))
+        cached = Identity(memberships[0].organization if memberships else None,
+                          frozenset(m.role for m in memberships))
+        setattr(user, _MEMO, cached)
+    return cached
+
+
+def identity_remember(user: Any, *, organization: Organization | None,
+                      roles: frozenset[str]) -> None:
+    """Remember who ``user`` is, as read by a query that also read something else (the
+    bearer token's, `accounts.authentication.token_with_holder`)."""
+    setattr(user, _MEMO, Identity(organization, roles))
+
+
+def user_organization(user: Any) -> Organization | None:
+    return user_identity(user).organization
 
 
 def user_roles(user: Any) -> frozenset[str]:
-    if not getattr(user, "is_authenticated", False):
-        return frozenset()
-    cached = getattr(user, "_govflow_roles", None)
-    if cached is None:
-        cached = frozenset(Membership.objects.filter(user=user).values_list("role", flat=True))
-        user._govflow_roles = cached
-    return cached
+    return user_identity(user).roles
 
 
 def organizations_visible_to(user):

@@ -126,7 +126,9 @@ class Cosignature(models.Model):
 
 class ReceiptKey(models.Model):
     """Which events a request with an Idempotency-Key recorded, so that a retry answered
-    by replay carries the same receipt as the first answer (govflow.audit.receipts)."""
+    by replay carries the same receipt as the first answer (govflow.audit.receipts).
+    No longer written: a stored answer now carries its receipt in its own bytes. Kept
+    (read only) for the answers stored before, which a retry may still replay."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                              related_name="+")

@@ -18,12 +18,13 @@ from __future__ import annotations
 import json
 from contextvars import ContextVar
 from typing import Any
+from uuid import UUID
 
-from django.db import IntegrityError, transaction
+from django.db import connection
 
 from govflow.audit import log
 from govflow.audit.logkey import log_origin
-from govflow.audit.models import AuditEvent, Checkpoint, Cosignature, ReceiptKey
+from govflow.audit.models import AuditEvent, Checkpoint, Cosignature, LogLeaf, ReceiptKey
 
 _recorded: ContextVar[list[int] | None] = ContextVar("govflow_recorded_events", default=None)
 RECEIPT_FORMAT = "govflow-receipt/v1"
@@ -48,21 +49,27 @@ def _checkpoint_for(index: int) -> tuple[Checkpoint | None, bool]:
 
 def receipt_for(event: AuditEvent) -> dict[str, Any]:
     leaf = getattr(event, "leaf", None)
+    return receipt_of(event_id=event.pk, uuid=event.uuid, event_type=event.event_type,
+                      leaf_hash=event.leaf_hash, index=leaf.index if leaf is not None else None)
+
+
+def receipt_of(*, event_id: int, uuid: Any, event_type: str, leaf_hash: str,
+               index: int | None) -> dict[str, Any]:
     receipt: dict[str, Any] = {
         "format": RECEIPT_FORMAT,
         "log": log_origin(),
-        "event": event.pk,
-        "uuid": str(event.uuid),
-        "event_type": event.event_type,
-        "leaf_hash": event.leaf_hash,
-        "index": leaf.index if leaf is not None else None,
+        "event": event_id,
+        "uuid": str(UUID(str(uuid))),  # SQLite hands a raw row's uuid over as bare hex
+        "event_type": event_type,
+        "leaf_hash": leaf_hash,
+        "index": index,
         "checkpoint": None,
         "inclusion": None,
-        "complete_at": f"/api/log/events/{event.pk}/receipt",
+        "complete_at": f"/api/log/events/{event_id}/receipt",
     }
-    if leaf is None:
+    if index is None:
         return receipt
-    checkpoint, witnessed = _checkpoint_for(leaf.index)
+    checkpoint, witnessed = _checkpoint_for(index)
     if checkpoint is None:
         return receipt
     receipt["checkpoint"] = {
@@ -71,17 +78,47 @@ def receipt_for(event: AuditEvent) -> dict[str, Any]:
         "cosignatures": [f"{c.line}\n" for c in Cosignature.objects.filter(checkpoint=checkpoint)],
         "witnessed": witnessed,
     }
-    receipt["inclusion"] = [log.b64(h) for h in log.inclusion_proof(leaf.index, checkpoint.size)]
+    receipt["inclusion"] = [log.b64(h) for h in log.inclusion_proof(index, checkpoint.size)]
     return receipt
 
 
+def _receipts_of(recorded: list[int]) -> dict[str, Any]:
+    """``receipt`` (and ``receipts`` when there are several) for the events a request
+    recorded, or nothing. Events of a transaction (or savepoint) that rolled back were
+    never committed, so they are read again: what is gone gets no receipt. Every write
+    makes this read, so it is hand-written and reads only what a receipt shows
+    (compiling the ORM query costs ten times more than running it)."""
+    quote = connection.ops.quote_name
+    index = quote(LogLeaf._meta.get_field("index").column)
+    sql = (f"SELECT e.id, e.uuid, e.event_type, e.leaf_hash, l.{index} "
+           f"FROM {quote(AuditEvent._meta.db_table)} e "
+           f"LEFT JOIN {quote(LogLeaf._meta.db_table)} l ON l.event_id = e.id "
+           f"WHERE e.id IN ({', '.join(['%s'] * len(recorded))}) ORDER BY e.id")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, recorded)
+        receipts = [receipt_of(event_id=event_id, uuid=uuid, event_type=event_type,
+                               leaf_hash=leaf_hash, index=index)
+                    for event_id, uuid, event_type, leaf_hash, index in cursor.fetchall()]
+    if not receipts:
+        return {}
+    body: dict[str, Any] = {"receipt": receipts[-1]}
+    if len(receipts) > 1:
+        body["receipts"] = receipts
+    return body
+
+
 def attach_recorded(response) -> None:
-    """Attach the receipt of what this request has recorded so far to ``response`` now.
-    core.idempotency calls it before storing the bytes a retry will be answered with, so
-    the first answer and every replay carry the same receipt, byte for byte."""
+    """Put the receipt of what this request has recorded so far into ``response``, a DRF
+    response not yet rendered. core.idempotency calls it before it renders and stores
+    the bytes a retry will be answered with, so the first answer and every replay carry
+    the same receipt, byte for byte; the middleware then leaves the response alone."""
+    response.govflow_receipted = True
     recorded = list(_recorded.get() or [])
-    if recorded and 200 <= response.status_code < 300:
-        ReceiptMiddleware._attach(response, recorded)
+    data = getattr(response, "data", None)
+    if not recorded or not 200 <= response.status_code < 300 or not isinstance(data, dict):
+        return
+    if "receipt" not in data:
+        data.update(_receipts_of(recorded))
 
 
 class ReceiptMiddleware:
@@ -100,32 +137,25 @@ class ReceiptMiddleware:
             recorded = list(_recorded.get() or [])
         finally:
             _recorded.reset(token)
-        if not 200 <= response.status_code < 300:
+        if getattr(response, "govflow_receipted", False) or not 200 <= response.status_code < 300:
             return response
-        recorded = self._remember_or_recall(request, response, recorded)
+        if response.get("Idempotent-Replayed") == "true":
+            recorded = self._recall(request) or recorded
         if recorded:
             self._attach(response, recorded)
         return response
 
     @staticmethod
-    def _remember_or_recall(request, response, recorded: list[int]) -> list[int]:
-        # A replayed answer (core.idempotency) recorded nothing this time; its receipt is
-        # the first answer's, and a client retrying after a lost response needs it most.
+    def _recall(request) -> list[int]:
+        # A replayed answer (core.idempotency) recorded nothing this time. Its stored
+        # bytes carry the first answer's receipt; answers stored before they did had
+        # their events remembered under the key, and are given that receipt here.
         key = request.headers.get("Idempotency-Key")
         user = getattr(request, "user", None)
         if not key or user is None or not user.is_authenticated or len(key) > 255:
-            return recorded
-        if response.get("Idempotent-Replayed") == "true":
-            remembered = ReceiptKey.objects.filter(user=user, key=key).first()
-            return list(remembered.events) if remembered is not None else recorded
-        if recorded:
-            try:
-                with transaction.atomic():
-                    ReceiptKey.objects.get_or_create(user=user, key=key,
-                                                     defaults={"events": recorded})
-            except IntegrityError:
-                pass  # a parallel retry remembered the same key first
-        return recorded
+            return []
+        remembered = ReceiptKey.objects.filter(user=user, key=key).first()
+        return list(remembered.events) if remembered is not None else []
 
     @staticmethod
     def _attach(response, recorded: list[int]) -> None:
@@ -139,14 +169,10 @@ class ReceiptMiddleware:
             return
         if not isinstance(body, dict) or "receipt" in body:
             return
-        # Events of a transaction that rolled back were never committed: skip them.
-        events = AuditEvent.objects.filter(pk__in=recorded).select_related("leaf").order_by("id")
-        committed = list(events)
-        if not committed:
+        receipts = _receipts_of(recorded)
+        if not receipts:
             return
-        body["receipt"] = receipt_for(committed[-1])
-        if len(committed) > 1:
-            body["receipts"] = [receipt_for(e) for e in committed]
+        body.update(receipts)
         # Written as DRF's JSONRenderer writes (compact, UTF-8), so a response reads the same
         # with or without its receipt.
         response.content = json.dumps(body, ensure_ascii=False,

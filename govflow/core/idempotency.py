@@ -27,10 +27,12 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.http import HttpResponse
+from django.utils import timezone
 from rest_framework import status
 from rest_framework.response import Response
 
 from govflow.core.models import IdempotencyRecord
+from govflow.core.rows import update_fields
 
 HEADER = "Idempotency-Key"
 _REPLAYED_HEADERS = ("ETag", "Location")
@@ -98,8 +100,28 @@ def _is_lock_timeout(exc: OperationalError) -> bool:
     return getattr(exc.__cause__, "sqlstate", None) == _LOCK_NOT_AVAILABLE
 
 
+def _in_progress(key: str) -> Response:
+    wait = settings.GOVFLOW_IDEMPOTENCY_WAIT_MS
+    response = _error("in_progress", f"a request with {HEADER} {key!r} is still being "
+                      f"processed after {wait} ms; retry later", status.HTTP_409_CONFLICT)
+    response["Retry-After"] = str(max(1, math.ceil(wait / 1000)))
+    return response
+
+
 def _reserve(user, key: str, fingerprint: str) -> IdempotencyRecord | HttpResponse:
     """The reservation made by this request, or the response to send instead."""
+    if connection.vendor == "postgresql":
+        try:
+            reserved = _reserve_in_one_statement(user, key, fingerprint)
+        except OperationalError as exc:
+            if not _is_lock_timeout(exc):
+                raise
+            # No savepoint here: the failed statement aborted the transaction, which
+            # must end in a rollback (nothing was written).
+            transaction.set_rollback(True)
+            return _in_progress(key)
+        if reserved is not None:
+            return reserved
     existing = _completed(user, key)
     if existing is not None:
         return _replay(existing, key, fingerprint)
@@ -116,11 +138,41 @@ def _reserve(user, key: str, fingerprint: str) -> IdempotencyRecord | HttpRespon
     except OperationalError as exc:
         if not _is_lock_timeout(exc):
             raise
-        wait = settings.GOVFLOW_IDEMPOTENCY_WAIT_MS
-        response = _error("in_progress", f"a request with {HEADER} {key!r} is still being "
-                          f"processed after {wait} ms; retry later", status.HTTP_409_CONFLICT)
-        response["Retry-After"] = str(max(1, math.ceil(wait / 1000)))
-        return response
+        return _in_progress(key)
+
+
+def _reserve_in_one_statement(user, key: str, fingerprint: str) -> IdempotencyRecord | None:
+    """PostgreSQL: the reservation as one INSERT … ON CONFLICT DO NOTHING whose lock wait
+    is bounded, plus the statement that lifts the bound again; None when a record with
+    this key was there (committed, or committed while we waited): the caller replays it.
+
+    The bound is set in the same statement, before the insert can wait: the CTE holding
+    ``set_config`` is volatile, so PostgreSQL evaluates it once, first, and the INSERT
+    takes its row from it. A concurrent first request holds its uncommitted row; our
+    INSERT waits for it (at most GOVFLOW_IDEMPOTENCY_WAIT_MS, then 55P03) and, once it
+    commits, inserts nothing; if it rolled back, ours goes in. No unique violation can be
+    raised, so no savepoint is needed: this costs two round trips where the general path
+    below costs six (read, savepoint, bound, insert, unbound, release)."""
+    table = connection.ops.quote_name(IdempotencyRecord._meta.db_table)
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH bounded AS MATERIALIZED (SELECT current_setting('lock_timeout') AS previous, "
+            "set_config('lock_timeout', %s, true) AS bound), "
+            f"reserved AS (INSERT INTO {table} (user_id, key, fingerprint, content_type, "
+            "headers, created_at) SELECT %s, %s, %s, '', '{}'::jsonb, %s FROM bounded "
+            "ON CONFLICT (user_id, key) DO NOTHING RETURNING id) "
+            "SELECT (SELECT id FROM reserved), previous FROM bounded",
+            [f"{settings.GOVFLOW_IDEMPOTENCY_WAIT_MS}ms", user.pk, key, fingerprint, now])
+        record_id, previous = cursor.fetchone()
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
+    if record_id is None:
+        return None
+    record = IdempotencyRecord(pk=record_id, user=user, key=key, fingerprint=fingerprint,
+                               created_at=now)
+    record._state.adding = False
+    record._state.db = connection.alias
+    return record
 
 
 KEY_RULE = "must be 1 to 255 printable ASCII characters, not starting or ending with a space"
@@ -159,21 +211,22 @@ def idempotent(handler: Callable) -> Callable:
                 # goes too): a retry may succeed once the state allows it.
                 transaction.set_rollback(True)
                 return response
-            # Rendered here, as the client will receive it, so a replay is these bytes.
-            response = self.finalize_response(request, response, *args, **kwargs)
-            response.render()
             # The receipt goes into the stored bytes too; imported here because the audit
             # app builds on core, not the other way round.
             from govflow.audit.receipts import attach_recorded
 
             attach_recorded(response)
+            # Rendered here, as the client will receive it, so a replay is these bytes.
+            response = self.finalize_response(request, response, *args, **kwargs)
+            response.render()
             reserved.status_code = response.status_code
             reserved.body = response.data
             reserved.content = response.content
             reserved.content_type = response.get("Content-Type", "")
             reserved.headers = {h: response[h] for h in _REPLAYED_HEADERS if h in response}
-            reserved.save(update_fields=["status_code", "body", "content", "content_type",
-                                         "headers"])
+            # As save(update_fields=…), without compiling an ORM query on every write.
+            update_fields(reserved, ["status_code", "body", "content", "content_type",
+                                     "headers"])
             return response
 
     return wrapper

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
+from django.db import connection
+
 from govflow.core.errors import DomainError, PermissionDenied, ValidationFailed
+from govflow.core.rows import Columns
 from govflow.keys.models import SigningKey
 from govflow.trust import dsse
 from govflow.trust.keys import parse_public_key
@@ -69,9 +73,26 @@ def _refuse(cls: type[DomainError], rule: str, message: str) -> DomainError:
     return cls(message, detail={"rule": rule})
 
 
+@cache
+def _keys_query() -> tuple[str, Columns[SigningKey]]:
+    columns = Columns(SigningKey, "k")
+    table = connection.ops.quote_name(SigningKey._meta.db_table)
+    return (f"SELECT {columns.sql} FROM {table} k WHERE k.user_id = %s "
+            "ORDER BY k.created_at, k.id"), columns
+
+
+def _keys_of(user: Any) -> list[SigningKey]:
+    """Every key ``user`` registered, usable or not (a refusal says which it was): read
+    once per signed act, by a hand-written query (`govflow.core.rows`)."""
+    sql, columns = _keys_query()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk])
+        return [key for row in cursor.fetchall() if (key := columns.instance(row)) is not None]
+
+
 def signature_verify(parsed: Parsed, user: Any, *, now: datetime) -> Verified:
     """The key of ``user`` under which the envelope verifies, usable at ``now``."""
-    own = {k.key_id: k for k in SigningKey.objects.filter(user=user)}
+    own = {k.key_id: k for k in _keys_of(user)}
     if not own:
         raise _refuse(PermissionDenied, "no_key",
                       "you have no registered signing key: register one (POST /api/keys)")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import connection
 from django.db.models import F
@@ -69,16 +70,18 @@ def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def _in_force_sql(*, lock: bool) -> str:
+def _in_force_sql(*, lock: bool, key: bool) -> str:
     # The filters are `AccessGrant.objects.in_force` (tests/auditing/test_standing.py checks
-    # the two agree), joined to what filing needs, plus the signer's key still usable. One
-    # hand-written query: filing is what machine clients do at volume, and compiling the
-    # equivalent ORM query costs several times more than running it.
+    # the two agree), joined to what filing needs, plus (``key``) the signer's key still
+    # usable. One hand-written query: filing is what machine clients do at volume, and
+    # compiling the equivalent ORM query costs several times more than running it.
+    key_usable = (
+        f"(SELECT COUNT(*) FROM {_table(SigningKey)} k WHERE k.id = %s AND k.revoked_at IS NULL "
+        "AND (k.expires_at IS NULL OR k.expires_at > %s)) " if key else "1 "
+    )
     sql = (
         "SELECT a.id, a.auditor_organization_id, r.id, r.organization_id, v.system_id, "
-        "v.number, v.manifest_digest, "
-        f"(SELECT COUNT(*) FROM {_table(SigningKey)} k WHERE k.id = %s AND k.revoked_at IS NULL "
-        "AND (k.expires_at IS NULL OR k.expires_at > %s)) "
+        f"v.number, v.manifest_digest, {key_usable}"
         f"FROM {_table(Assignment)} a "
         f"JOIN {_table(AccessGrant)} g ON g.assignment_id = a.id "
         f"JOIN {_table(Certificate)} c ON c.id = a.certificate_id "
@@ -103,9 +106,9 @@ def engagement_in_force(*, release_id: int, auditor, now: datetime, lock: bool =
     re-read too: a revocation committed since the signature was checked wins."""
     at = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
-        cursor.execute(_in_force_sql(lock=lock), [
-            key.pk if key is not None else None, at, release_id, auditor.pk, at, at,
-            CertificateStatus.ACTIVE.value, at, at,
+        params: list[Any] = [key.pk, at] if key is not None else []
+        cursor.execute(_in_force_sql(lock=lock, key=key is not None), [
+            *params, release_id, auditor.pk, at, at, CertificateStatus.ACTIVE.value, at, at,
         ])
         row = cursor.fetchone()
     if row is None:
