@@ -35,6 +35,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "govflow.settings")
+# As production runs: DEBUG's cursor wrapper records every query, a cost no deployment pays.
+os.environ.setdefault("DJANGO_DEBUG", "0")
 
 
 def _setup() -> None:
