@@ -253,6 +253,11 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Every write that records an audit event answers with a receipt (audit.receipts).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "govflow.core.schema.add_receipts",
+    ],
     "COMPONENT_SPLIT_REQUEST": True,
     # The bearer scheme is documented by govflow.core.schema.BearerTokenScheme.
     # Serve Swagger UI from the installed sidecar package, never from a CDN.

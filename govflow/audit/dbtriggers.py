@@ -20,6 +20,8 @@ APPEND_ONLY_TABLES = [
     "audit_lognode",
     "audit_checkpoint",
     "audit_cosignature",
+    "audit_sequencingalarm",
+    "audit_quarantinedevent",
     "signoffs_signoff",
     "auditing_finding",
     "auditing_finding_attachments",

@@ -78,3 +78,6 @@ class EventType(models.TextChoices):
     # The audit log itself (govflow.audit.log): each checkpoint's last leaf commits to
     # every release's event count and chain head (govflow.trust.release_chain).
     LOG_RELEASE_HEADS = "log.release_heads"
+    # A row the sequencer refused (SequencingAlarm), set aside so that sequencing resumes;
+    # the event carries the refused row's bytes and both hashes into the tree.
+    LOG_EVENT_QUARANTINED = "log.event_quarantined"

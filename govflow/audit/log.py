@@ -1,8 +1,8 @@
 """The Merkle tree over the audit log: sequencing, checkpoints and proofs.
 
-`audit_append` only inserts an event row, so writers never wait on each other. The
-sequencer (`log_integrate`) gives committed events their leaf index in batches, under
-the single `LogState` row lock, and stores the perfect-subtree hashes that make every
+`audit_append` only inserts an event row, so writers never wait on each other or on the
+sequencer. The sequencer (`log_integrate`) gives committed events their leaf index in
+batches, under the single `LogState` row lock, and stores the perfect-subtree hashes that make every
 proof an O(log n) lookup (one query). Checkpoints sign (size, root) in the C2SP
 tlog-checkpoint format; a checkpoint's size is unique, so the log cannot fork.
 """
@@ -25,10 +25,12 @@ from govflow.audit.models import (
     LogLeaf,
     LogNode,
     LogState,
+    QuarantinedEvent,
     ReleaseHead,
     SequencingAlarm,
     node_key,
 )
+from govflow.audit.pending import Window
 from govflow.trust import merkle, release_chain
 from govflow.trust.note import Checkpoint as CheckpointBody
 from govflow.trust.note import sign_note
@@ -120,9 +122,9 @@ def _raise_alarm(event_id: int, reason: str) -> None:
 
 
 def open_alarm() -> SequencingAlarm | None:
-    """The alarm that stops sequencing now, if any (the first refused row)."""
-    pending = AuditEvent.objects.filter(leaf__isnull=True).order_by("id").values("id")[:1]
-    return SequencingAlarm.objects.filter(event_id__in=pending).first()
+    """The alarm that stops sequencing now, if any: the first refused row not quarantined."""
+    return (SequencingAlarm.objects.filter(quarantine__isnull=True)
+            .order_by("event_id").first())
 
 
 @transaction.atomic
@@ -132,18 +134,28 @@ def log_integrate(*, batch_size: int = 5000, only: int | None = None) -> int:
     Each leaf hash is recomputed here from the row's canonical bytes: the stored
     `leaf_hash` is the writer's claim, and a row inserted past `audit_append` (the app
     role may INSERT) must not get its claim signed. The first row that disagrees stops
-    sequencing with an alarm; rows before it are integrated, none after. ``only``
-    integrates that one event (the release-heads event a checkpoint ends with).
+    sequencing with an alarm; rows before it are integrated, none after, until it is
+    quarantined (govflow.audit.quarantine). ``only`` integrates that one event (the
+    release-heads event a checkpoint ends with).
+
+    Writers never wait on this: they take no lock the sequencer holds. Only events above
+    the floor are looked at (govflow.audit.pending), so a run costs what it integrates,
+    not the size of the log.
     """
     state = _lock_state()
+    window = Window.open(state)
+    quarantined = set(QuarantinedEvent.objects.values_list("event_id", flat=True))
     store = NodeStore()
     size = state.size
     heads = HeadCache()
-    stopped = False
-    while not stopped:
-        pending_qs = AuditEvent.objects.filter(leaf__isnull=True)
+    stopped_at: int | None = None
+    last_seen: int | None = None
+    while stopped_at is None:
+        pending_qs = window.pending()
         if only is not None:
             pending_qs = pending_qs.filter(pk=only)
+        elif last_seen is not None:
+            pending_qs = pending_qs.filter(pk__gt=last_seen)
         pending = list(
             pending_qs.order_by("id").values_list(
                 "id", "uuid", "event_type", "release_id", "canonical", "leaf_hash"
@@ -153,12 +165,15 @@ def log_integrate(*, batch_size: int = 5000, only: int | None = None) -> int:
             break
         leaves, nodes = [], []
         for event_id, event_uuid, event_type, release_id, canonical, stored_hex in pending:
+            last_seen = event_id
+            if event_id in quarantined:
+                continue
             leaf = sha256(b"\x00" + canonical.encode("utf-8")).digest()
             reason = _refusal(event_id, event_uuid, event_type, release_id, canonical,
                               stored_hex, leaf)
             if reason is not None:
                 _raise_alarm(event_id, reason)
-                stopped = True
+                stopped_at = event_id
                 break
             # The nodes this leaf completes need their left siblings, which are either
             # stored already or were completed earlier in this batch (in the cache).
@@ -181,9 +196,12 @@ def log_integrate(*, batch_size: int = 5000, only: int | None = None) -> int:
         if only is not None:
             break
     heads.save()
-    if size != state.size:
-        state.size = size
-        state.save(update_fields=["size"])
+    fields = ["size"]
+    state.size = size
+    if only is None:
+        window.close(state, last_seen=last_seen, stopped_at=stopped_at)
+        fields += ["floor_event", "floor_size", "mark_event", "mark_transactions"]
+    state.save(update_fields=fields)
     return size
 
 

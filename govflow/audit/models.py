@@ -15,13 +15,21 @@ from django.db import models
 
 class AuditEvent(models.Model):
     uuid = models.UUIDField(unique=True, editable=False)
-    event_type = models.CharField(max_length=64, db_index=True)
+    event_type = models.CharField(max_length=64)
     created_at = models.DateTimeField(db_index=True)
+    # No database-level foreign keys on the actor and the organization: a referential
+    # check locks the referenced row (FOR KEY SHARE) in every appending transaction, and
+    # concurrent appends for one organization then queue on that row's multixact
+    # (bench/audit_log.py). The event's canonical bytes, not these columns, are the
+    # record; the columns only scope who may read it, and users and organizations are
+    # never deleted (PROTECT still holds in the ORM).
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+",
+        db_constraint=False,
     )
     organization = models.ForeignKey(
-        "accounts.Organization", null=True, on_delete=models.PROTECT, related_name="+"
+        "accounts.Organization", null=True, on_delete=models.PROTECT, related_name="+",
+        db_constraint=False,
     )
     # The release this event belongs to, if any: what a per-release export selects on.
     release_id = models.BigIntegerField(null=True, db_index=True)
@@ -33,7 +41,10 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["subject_type", "subject_id"])]
+        # A plain index on event_type: db_index=True would add a second, LIKE-pattern one
+        # on PostgreSQL that no query uses and every append maintains.
+        indexes = [models.Index(fields=["subject_type", "subject_id"]),
+                   models.Index(fields=["event_type"], name="audit_event_type_idx")]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.event_type} {self.subject_type}:{self.subject_id}"
@@ -48,6 +59,14 @@ class LogState(models.Model):
     """
 
     size = models.BigIntegerField(default=0)
+    # Where the sequencer starts looking for unsequenced events (govflow.audit.pending):
+    # every event id up to floor_event is in the tree (at size floor_size) or quarantined,
+    # or never committed. mark_*: the highest id and the open transactions at the last
+    # run, from which the next run may raise the floor.
+    floor_event = models.BigIntegerField(default=0)
+    floor_size = models.BigIntegerField(default=0)
+    mark_event = models.BigIntegerField(null=True)
+    mark_transactions = models.JSONField(default=list)
 
     def __str__(self) -> str:
         return f"log size {self.size}"
@@ -163,7 +182,8 @@ class ReleaseHead(models.Model):
 class SequencingAlarm(models.Model):
     """An event the sequencer refused: its stored leaf hash or columns disagree with its
     canonical bytes (someone wrote the row past `audit_append`). Sequencing stops at it
-    until an operator investigates; the regulator is notified once, when it is raised."""
+    until it is quarantined (`QuarantinedEvent`); the regulator is notified once, when it
+    is raised. Append-only: an alarm is answered, never cleared."""
 
     event = models.OneToOneField(AuditEvent, on_delete=models.PROTECT, related_name="+")
     reason = models.TextField()
@@ -171,3 +191,36 @@ class SequencingAlarm(models.Model):
 
     def __str__(self) -> str:
         return f"alarm on event {self.event_id}: {self.reason}"
+
+
+class QuarantinedEvent(models.Model):
+    """A refused event set aside so that sequencing can resume (`manage.py audit alarm
+    quarantine`). Append-only. The refused row stays in the events table and never gets a
+    leaf; ``record`` is the `log.event_quarantined` event, sequenced next, that carries the
+    row's bytes, both hashes and the alarm into the tree, so every later checkpoint (and
+    its witnesses) commits to the fact that the log was tampered with and how."""
+
+    event = models.OneToOneField(AuditEvent, on_delete=models.PROTECT, related_name="+")
+    alarm = models.OneToOneField(SequencingAlarm, on_delete=models.PROTECT,
+                                 related_name="quarantine")
+    record = models.OneToOneField(AuditEvent, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"event {self.event_id} quarantined by event {self.record_id}"
+
+
+class ReconcileRun(models.Model):
+    """One run of `audit reconcile --alert` (beat's `audit-reconcile`): what it found, so
+    that the console can show regulators the drift until a run finds none. A record of a
+    check anyone can rerun from the log, not evidence itself."""
+
+    ran_at = models.DateTimeField(auto_now_add=True)
+    drift = models.JSONField(default=list, help_text="the first 100 places, as sentences")
+    count = models.IntegerField(default=0, help_text="how many places in all")
+
+    class Meta:
+        ordering = ["-ran_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"reconcile at {self.ran_at}: {self.count} place(s)"

@@ -153,14 +153,17 @@ def audit_reconcile() -> list[str]:
 
 
 def audit_reconcile_and_alert() -> list[str]:
-    """Run the reconciliation; on drift, notify every regulator (beat runs this)."""
+    """Run the reconciliation and record it for the console (govflow.audit.selectors.
+    drift_now); on drift, notify every regulator (beat runs this)."""
     from django.db import transaction
 
+    from govflow.audit.models import ReconcileRun
     from govflow.monitoring.services.notifications import notify, regulators
 
     drift = audit_reconcile()
-    if drift:
-        with transaction.atomic():
+    with transaction.atomic():
+        ReconcileRun.objects.create(drift=drift[:100], count=len(drift))
+        if drift:
             notify(organizations=regulators(), release=None, kind="log_drift",
                    subject=f"The governed tables disagree with the audit log in "
                            f"{len(drift)} place(s)",

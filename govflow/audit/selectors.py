@@ -37,3 +37,20 @@ def witness_refusals_open() -> list[AuditEvent]:
         if not Cosignature.objects.filter(witness_key=key,
                                           created_at__gt=event.created_at).exists()
     ]
+
+
+def drift_now():
+    """The newest reconciliation run if it found the tables disagreeing with the log, else
+    None: regulators see it on every console page until a run finds none."""
+    from govflow.audit.models import ReconcileRun
+
+    latest = ReconcileRun.objects.order_by("-ran_at", "-id").first()
+    return latest if latest is not None and latest.count else None
+
+
+def sequencing_alarms_open():
+    """Alarms that stop sequencing now (no quarantine yet): the log signs nothing new, which
+    concerns everyone who relies on it, so every signed-in user is shown them."""
+    from govflow.audit.models import SequencingAlarm
+
+    return list(SequencingAlarm.objects.filter(quarantine__isnull=True).order_by("event_id"))

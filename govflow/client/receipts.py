@@ -25,7 +25,7 @@ from govflow.client.remote import Api, ApiError, ClientError
 from govflow.trust import merkle
 from govflow.verify.log_checks import open_checkpoint
 from govflow.verify.report import Report, VerificationFailed
-from govflow.verify.witnesses import UsageError, check_quorum, parse_witnesses
+from govflow.verify.witnesses import UsageError, check_quorum, count_cosigned, parse_witnesses
 
 ENV = "GOVFLOW_RECEIPTS_DIR"
 
@@ -114,6 +114,7 @@ def verify_one(api: Api, stored: dict[str, Any], *, log_key: str, witnesses, quo
             return Verdict(uuid, event, "vanished",
                            f"not included in checkpoint {size}"), None
         first = stored.get("first_checkpoint")
+        came_with = ""
         if first:
             old_size, old_root = _checkpoint(first, log_key, origin)
             if old_size > size:
@@ -127,13 +128,29 @@ def verify_one(api: Api, stored: dict[str, Any], *, log_key: str, witnesses, quo
                 return Verdict(uuid, event, "failed", f"checkpoint {size} is not consistent "
                                f"with checkpoint {old_size} the receipt came with: the log "
                                "was rewritten"), None
+            came_with = _first_witnessed(first, witnesses, quorum, old_size)
     except VerificationFailed as exc:
         return Verdict(uuid, event, "failed", str(exc)), None
     except (KeyError, TypeError, ValueError) as exc:
         return Verdict(uuid, event, "failed", f"malformed receipt from the server: {exc}"), None
     witnessed = f", cosigned by {quorum} witness(es)" if witnesses else ""
     return Verdict(uuid, event, "ok", f"leaf {current['index']} in checkpoint {size}"
-                   f"{witnessed}"), current
+                   f"{witnessed}{came_with}"), current
+
+
+def _first_witnessed(first: dict[str, Any], witnesses, quorum: int, size: int) -> str:
+    """What the checkpoint the receipt came with adds: with the quorum, the log's
+    commitment to the event was public from then on; under it (a witness was down, or the
+    receipt was completed before witnessing), only the log key vouched for it then, and
+    the receipt says so rather than passing over it. A forged line fails it."""
+    if not witnesses:
+        return ""
+    valid = count_cosigned(first, witnesses)
+    if len(valid) >= quorum:
+        return f"; the checkpoint it came with ({size}) meets the quorum too"
+    return (f"; the checkpoint it came with ({size}) has {len(valid)} of the pinned "
+            f"cosignatures, under the quorum of {quorum}: consistency with it rests on the "
+            "log key only")
 
 
 def verify_all(api: Api, directory: Path, *, log_key: str, witness_keys: list[str],

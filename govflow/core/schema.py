@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
@@ -74,3 +76,49 @@ IF_MATCH = OpenApiParameter(
     required=True,
     description="The release's ETag as you last read it.",
 )
+
+
+# Writes that record no audit event, so their answers carry no receipt: telemetry, not
+# governed changes (monitoring.services.sources.source_heartbeat).
+NO_RECEIPT = {("post", "/api/monitoring-sources/{id}/heartbeat")}
+RECEIPT_COMPONENT = "#/components/schemas/Receipt"  # govflow.audit.api.ReceiptOut
+_WRITES = {"post", "put", "patch", "delete"}
+
+
+def add_receipts(result, generator, request, public):  # noqa: ARG001 (spectacular's hook)
+    """Postprocessing hook: document the ``receipt`` that govflow.audit.receipts'
+    middleware adds to the answer of every /api/ write that records an audit event.
+
+    The middleware adds it after the view, so no view's serializer can declare it; this
+    declares it once for all of them, as the same ``Receipt`` component that ``GET
+    /api/log/events/{id}/receipt`` answers with. A response component is shared with the
+    reads that return it (a release, a sign-off), so it is extended with ``allOf`` per
+    write, never changed in place."""
+    if "Receipt" not in result.get("components", {}).get("schemas", {}):
+        raise RuntimeError("the Receipt component is missing: the receipts schema would "
+                           "point nowhere (govflow.audit.api.EventReceipt documents it)")
+    addition = {
+        "type": "object",
+        "properties": {
+            "receipt": {"allOf": [{"$ref": RECEIPT_COMPONENT}], "description": (
+                "Present when this request recorded an audit event: keep it, and prove "
+                "later that the log still holds the event (`client receipts verify`).")},
+            "receipts": {"type": "array", "items": {"$ref": RECEIPT_COMPONENT},
+                         "description": "Every event's receipt, when the request recorded "
+                                        "more than one; `receipt` is the last."},
+        },
+    }
+    for path, operations in result.get("paths", {}).items():
+        if not path.startswith("/api/"):
+            continue
+        for method, operation in operations.items():
+            if method not in _WRITES or (method, path) in NO_RECEIPT:
+                continue
+            for code, response in operation.get("responses", {}).items():
+                if not str(code).startswith("2"):
+                    continue
+                content = response.get("content", {}).get("application/json")
+                if content is None or "schema" not in content:
+                    continue
+                content["schema"] = {"allOf": [content["schema"], copy.deepcopy(addition)]}
+    return result

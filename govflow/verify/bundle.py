@@ -11,9 +11,10 @@ from govflow.verify.log_checks import (
     check_events,
     check_trusted,
     open_checkpoint,
+    report_quarantines,
 )
 from govflow.verify.report import Report, VerificationFailed
-from govflow.verify.witnesses import check_quorum, choose_log_key, parse_witnesses
+from govflow.verify.witnesses import check_every_quorum, choose_log_key, parse_witnesses
 
 SUPPORTED_FORMATS = {"govflow-bundle/v1"}
 
@@ -24,7 +25,8 @@ def verify_bundle(
 ) -> Report:
     """Verify ``bundle`` against pinned trust roots: the log key (or, explicitly,
     ``trust_bundle_key``) and ``witnesses`` (cosignature vkeys) of which ``quorum`` (default:
-    all of them) must have cosigned the latest checkpoint. Raises UsageError when the
+    all of them) must have cosigned the latest checkpoint; every earlier one is checked
+    too (witnesses.check_every_quorum). Raises UsageError when the
     witness keys or quorum are unusable."""
     pinned, needed = parse_witnesses(list(witnesses), quorum)
     report = Report()
@@ -37,14 +39,14 @@ def verify_bundle(
                 raise VerificationFailed(f"the bundle has no {key!r} section")
         log_key = choose_log_key(bundle, log_key, trust_bundle_key, report)
         checkpoints = check_checkpoints(bundle, log_key, report)
-        if bundle["checkpoints"]:
-            check_quorum(bundle["checkpoints"][-1], pinned, needed, report)
+        check_every_quorum(bundle["checkpoints"], pinned, needed, report)
         origin = bundle["log"]["origin"]
         trusted_sizes = [open_checkpoint(t, log_key, origin)[0] for t in trusted_checkpoints]
         events, roots_at = check_events(bundle, checkpoints, report, trusted_sizes)
         for text in trusted_checkpoints:
             check_trusted(text, log_key, bundle["log"]["origin"], checkpoints, report, roots_at)
         completeness.check(bundle, checkpoints, report)
+        report_quarantines(bundle, report)
         decisions.check(bundle, events, report)
     except VerificationFailed as exc:
         report.failure = str(exc)

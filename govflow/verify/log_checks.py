@@ -212,3 +212,27 @@ def check_events(
         report.ok(f"{len(leaves)} events: each leaf recomputed and proven included in "
                   f"checkpoint {latest_size}")
     return events, roots_at
+
+
+QUARANTINE_EVENT = "log.event_quarantined"
+
+
+def report_quarantines(bundle: dict[str, Any], report: Report) -> None:
+    """Name every row the sequencer refused and the operator set aside (govflow.audit.
+    quarantine): the log is whole without it, but someone wrote to it past govflow, and a
+    regulator should hear of that from the verifier, not only from the server."""
+    for row in bundle["events"]:
+        if QUARANTINE_EVENT not in row["canonical"]:
+            continue
+        body = json.loads(row["canonical"])
+        if body.get("type") != QUARANTINE_EVENT:
+            continue
+        payload = body["payload"]
+        refused = payload.get("row", {})
+        report.warn(
+            f"event #{row['index']}: a row written past govflow was refused by the sequencer "
+            f"({payload.get('alarm_reason')}) and quarantined at {body.get('at')}: row "
+            f"{refused.get('id')} ({refused.get('uuid')}), stored leaf hash "
+            f"{str(refused.get('stored_leaf_hash'))[:16]}…; operator's reason: "
+            f"{payload.get('reason')}"
+        )

@@ -53,21 +53,27 @@ def choose_log_key(bundle: dict[str, Any], log_key: str | None, trust_bundle_key
     return str(bundle["log"]["verifier_key"])
 
 
-def check_quorum(entry: dict[str, Any], witnesses: list[Cosigner], quorum: int,
-                 report: Report) -> None:
-    """The checkpoint the bundle's events rest on must carry ``quorum`` valid cosignatures
-    from the pinned witnesses. A line naming a pinned witness that does not verify is a
-    forgery and fails the bundle outright."""
-    if not witnesses:
-        if quorum:
-            raise VerificationFailed("a quorum needs pinned witnesses (--witness)")
-        return
+def count_cosigned(entry: dict[str, Any], witnesses: list[Cosigner]) -> list[str]:
+    """The names of the pinned witnesses whose cosignature of this checkpoint verifies. A
+    line naming a pinned witness that does not verify is a forgery and fails outright."""
     body, own_lines = split_note(entry["note"])
     lines = [*own_lines, *entry.get("cosignatures", [])]
     valid, problems = verify_cosignatures(body, lines, witnesses)
     if problems:
         raise VerificationFailed(f"checkpoint {entry['size']}: {problems[0]}: forged cosignature")
-    names = ", ".join(sorted(c.name for c in valid)) or "none"
+    return sorted(c.name for c in valid)
+
+
+def check_quorum(entry: dict[str, Any], witnesses: list[Cosigner], quorum: int,
+                 report: Report) -> None:
+    """The checkpoint the bundle's events rest on must carry ``quorum`` valid cosignatures
+    from the pinned witnesses."""
+    if not witnesses:
+        if quorum:
+            raise VerificationFailed("a quorum needs pinned witnesses (--witness)")
+        return
+    valid = count_cosigned(entry, witnesses)
+    names = ", ".join(valid) or "none"
     if len(valid) < quorum:
         raise VerificationFailed(
             f"checkpoint {entry['size']} is cosigned by {len(valid)} of the pinned witnesses "
@@ -76,3 +82,35 @@ def check_quorum(entry: dict[str, Any], witnesses: list[Cosigner], quorum: int,
         )
     report.ok(f"checkpoint {entry['size']} cosigned by {len(valid)} pinned witness(es) "
               f"({names}); quorum {quorum} met")
+
+
+def check_every_quorum(entries: list[dict[str, Any]], witnesses: list[Cosigner], quorum: int,
+                       report: Report) -> None:
+    """Every checkpoint of a bundle, checked against the pinned witnesses.
+
+    The newest is the one every event is proven against: it must meet the quorum. Each
+    earlier one is proven, by the consistency proofs the verifier has already checked, to
+    be a prefix of the newest; so the newest's quorum vouches for it too, and an earlier
+    checkpoint under quorum (a witness was down then) does not fail the bundle. The report
+    names each such checkpoint and how many cosignatures it has, and any forged line on
+    any checkpoint fails the bundle."""
+    if not entries:
+        return
+    *earlier, newest = entries
+    check_quorum(newest, witnesses, quorum, report)
+    if not witnesses or not earlier:
+        return
+    met = []
+    for entry in earlier:
+        valid = count_cosigned(entry, witnesses)
+        if len(valid) >= quorum:
+            met.append(entry["size"])
+            continue
+        report.warn(
+            f"checkpoint {entry['size']}: cosigned by {len(valid)} of the pinned witnesses "
+            f"({', '.join(valid) or 'none'}), under the quorum of {quorum}; not relied on by "
+            f"itself: it is proven a prefix of checkpoint {newest['size']}, which meets it"
+        )
+    if met:
+        report.ok(f"{len(met)} earlier checkpoint(s) also meet quorum {quorum} "
+                  f"(sizes {', '.join(map(str, met[:20]))}{', …' if len(met) > 20 else ''})")

@@ -9,6 +9,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test import Client
+from django.urls import reverse
 
 from govflow.audit import log
 from govflow.audit.export import build_bundle
@@ -116,3 +118,30 @@ def test_the_demo_world_agrees_with_its_log():
         bundle = json.loads(json.dumps(build_bundle(release=release), default=str))
         report = verify_bundle(bundle, log_key=log_verifier_key())
         assert report.passed, report.render()
+
+
+def test_a_stage_changed_in_the_table_reaches_the_regulators_console(lab, release_manager,
+                                                                     regulator):
+    # given: the operator moves a release on in the table, past the services
+    release = history(lab, release_manager)
+    Release.objects.filter(pk=release.pk).update(stage="open_weights")
+    console, lab_console = Client(), Client()
+    console.force_login(regulator)
+    lab_console.force_login(release_manager)
+    assert 'id="log-drift"' not in console.get(reverse("console:releases")).text
+
+    # when: beat's reconciliation runs
+    drifted = reconcile()
+
+    # then: regulators are notified and see it on every console page; the lab is not shown
+    assert drifted == 1
+    assert Notification.objects.filter(kind="log_drift", organization__kind="regulator").exists()
+    page = console.get(reverse("console:releases")).text
+    assert 'id="log-drift"' in page
+    assert (f"release {release.pk}: stage is &#x27;open_weights&#x27; in the table" in page)
+    assert 'id="log-drift"' not in lab_console.get(reverse("console:releases")).text
+
+    # and once the table agrees again, the next run clears the banner
+    Release.objects.filter(pk=release.pk).update(stage="third_party_audit")
+    assert reconcile() == 0
+    assert 'id="log-drift"' not in console.get(reverse("console:releases")).text

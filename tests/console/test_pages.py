@@ -248,10 +248,11 @@ def test_the_release_list_takes_a_flat_number_of_queries(client_for, regulator, 
     client.get("/console/")  # warm the per-checkpoint cache of trail checks
 
     # cold: the gate engine runs once per release on the page ("next stage · blocked
-    # by"), a bounded cost (the page size), then the verdicts are cached
-    with django_assert_max_num_queries(19 + 50):
+    # by"), a bounded cost (the page size), then the verdicts are cached. Two of the fixed
+    # queries are the log banners every page carries (sequencing alarm, drift).
+    with django_assert_max_num_queries(21 + 50):
         cold = client.get("/console/", {"page": 2})
-    with django_assert_max_num_queries(17):
+    with django_assert_max_num_queries(19):
         warm = client.get("/console/", {"page": 2})
 
     assert cold.status_code == warm.status_code == 200

@@ -119,3 +119,56 @@ def test_a_quorum_larger_than_the_pinned_witnesses_is_bad_usage(bundle, w1, tmp_
     )
     assert result.returncode == 2
     assert "--quorum 2 needs at least that many --witness keys" in result.stderr
+
+
+def two_checkpoints(lab, release_manager):
+    from govflow.audit.log import checkpoint_create
+
+    factories.release(lab, release_manager)
+    checkpoint_create()
+    factories.release(lab, release_manager)
+    bundle = json.loads(json.dumps(build_bundle(release=None), default=str))
+    assert len(bundle["checkpoints"]) >= 2
+    return bundle
+
+
+def test_an_earlier_checkpoint_under_quorum_is_named_not_passed_over(lab, release_manager, w1):
+    # given: the witness was down for the first checkpoint and cosigned the latest
+    bundle = cosigned(two_checkpoints(lab, release_manager), w1)
+    first = bundle["checkpoints"][0]["size"]
+    latest = bundle["checkpoints"][-1]["size"]
+
+    # when
+    report = verify(bundle, w1)
+
+    # then: it passes (the latest, which meets the quorum, is proven to extend it), and
+    # the report says precisely which checkpoint it did not rely on and why
+    assert report.passed, report.render()
+    assert any(w.startswith(f"checkpoint {first}: cosigned by 0 of the pinned witnesses")
+               and f"proven a prefix of checkpoint {latest}" in w for w in report.warnings)
+
+
+def test_every_earlier_checkpoint_meeting_the_quorum_is_counted(lab, release_manager, w1):
+    bundle = two_checkpoints(lab, release_manager)
+    for entry in range(len(bundle["checkpoints"])):
+        cosigned(bundle, w1, entry=entry)
+
+    report = verify(bundle, w1)
+
+    assert report.passed, report.render()
+    assert report.warnings == []
+    assert f"{len(bundle['checkpoints']) - 1} earlier checkpoint(s) also meet quorum 1" in \
+        report.render()
+
+
+def test_a_forged_cosignature_on_an_earlier_checkpoint_fails_the_bundle(lab, release_manager,
+                                                                        w1):
+    # given: the latest is honestly cosigned; the lab pastes the latest's line onto the first
+    bundle = cosigned(two_checkpoints(lab, release_manager), w1)
+    bundle["checkpoints"][0]["cosignatures"] = list(bundle["checkpoints"][-1]["cosignatures"])
+
+    report = verify(bundle, w1)
+
+    assert not report.passed
+    assert report.failure.startswith(f"checkpoint {bundle['checkpoints'][0]['size']}: ")
+    assert "forged cosignature" in report.failure
