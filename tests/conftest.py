@@ -7,11 +7,10 @@ another lab's release manager (an outsider), a regulator, and anonymous.
 from __future__ import annotations
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
-from govflow.audit.dbtriggers import APPEND_ONLY_TABLES, install_sql, uninstall_sql
 from tests import factories
+from tests.dbreset import empty_append_only_tables
 from tests.witness.support import log_witness  # noqa: F401 (a fixture for every test)
 
 
@@ -73,36 +72,12 @@ def api():
     return make
 
 
-def _empty_append_only_tables() -> None:
-    """Make the append-only log tables flushable, as only a database superuser could.
-
-    PostgreSQL: session_replication_role = replica switches every trigger off for this
-    connection; Django closes the connection after its flush, so the next test starts
-    with triggers on. SQLite has no such switch: empty the tables here with the
-    triggers briefly dropped, so the flush finds nothing to delete in them.
-    """
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET session_replication_role = replica")
-            return
-        cursor.execute("PRAGMA foreign_keys = OFF")
-        try:
-            for table in APPEND_ONLY_TABLES:
-                for statement in uninstall_sql("sqlite", table):
-                    cursor.execute(statement)
-                cursor.execute(f'DELETE FROM "{table}"')
-                for statement in install_sql("sqlite", table):
-                    cursor.execute(statement)
-        finally:
-            cursor.execute("PRAGMA foreign_keys = ON")
-
-
 @pytest.fixture
 def live_db(transactional_db):
     """Real commits (for concurrency tests and live servers). Set up after
     transactional_db, so torn down before its flush."""
     yield
-    _empty_append_only_tables()
+    empty_append_only_tables()
 
 
 @pytest.fixture(autouse=True)

@@ -4,10 +4,8 @@ var/demo-keys/, and the release in audit got there through their signed approval
 from __future__ import annotations
 
 import stat
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 
 from govflow.keys.models import SigningKey
 from govflow.releases.models import Release
@@ -17,20 +15,7 @@ from govflow.trust.keys import load_private_key, public_key_id
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _var_dir(settings, tmp_path):
-    settings.VAR_DIR = tmp_path
-
-
-def demo() -> str:
-    out = StringIO()
-    call_command("demo", stdout=out)
-    return out.getvalue()
-
-
-def test_the_release_in_audit_was_signed_off_by_two_signers_and_a_safety_officer():
-    demo()
-
+def test_the_release_in_audit_was_signed_off_by_two_signers_and_a_safety_officer(demo):
     in_audit = Release.objects.get(title="Frontier-7 v1")
     rows = SignOff.objects.filter(release=in_audit).order_by("id")
     assert [(s.signer.username, s.role) for s in rows] == [
@@ -41,21 +26,18 @@ def test_the_release_in_audit_was_signed_off_by_two_signers_and_a_safety_officer
     assert gate["met"] is True
 
 
-def test_the_demo_keys_on_disk_are_the_registered_ones(tmp_path):
-    demo()
-
+def test_the_demo_keys_on_disk_are_the_registered_ones(demo):
     for name in ("bob", "carol", "dana"):
-        path = tmp_path / "demo-keys" / f"{name}.pem"
+        path = demo.var_dir / "demo-keys" / f"{name}.pem"
         key_id = public_key_id(load_private_key(path).public_key())
         assert SigningKey.objects.get(key_id=key_id).user.username == name
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
-def test_running_the_demo_again_adds_no_keys_or_signoffs():
-    demo()
+def test_running_the_demo_again_adds_no_keys_or_signoffs(demo):
     before = (SigningKey.objects.count(), SignOff.objects.count())
 
-    demo()
+    demo.again()
 
     assert (SigningKey.objects.count(), SignOff.objects.count()) == before
     # the signers' keys (the demo's audit adds rita's, erin's and frank's)

@@ -3,10 +3,7 @@ sign-offs, and the release in audit got there through the deception gate."""
 
 from __future__ import annotations
 
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
 
 from govflow.evalruns.models import EvalRun, EvalSample
 from govflow.releases.models import Release
@@ -14,19 +11,8 @@ from govflow.releases.models import Release
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _var_dir(settings, tmp_path):
-    settings.VAR_DIR = tmp_path
-
-
-def demo() -> str:
-    out = StringIO()
-    call_command("demo", stdout=out)
-    return out.getvalue()
-
-
-def test_the_demo_release_entered_the_audit_through_a_simulated_eval_run():
-    output = demo()
+def test_the_demo_release_entered_the_audit_through_a_simulated_eval_run(demo):
+    output = demo.output
 
     in_audit = Release.objects.get(title="Frontier-7 v1")
     [run] = EvalRun.objects.filter(release=in_audit)
@@ -54,10 +40,9 @@ def test_the_demo_release_entered_the_audit_through_a_simulated_eval_run():
     assert "with GOVFLOW_ENV=production it is refused" in output
 
 
-def test_running_the_demo_again_runs_nothing_more():
-    demo()
+def test_running_the_demo_again_runs_nothing_more(demo):
     before = (EvalRun.objects.count(), EvalSample.objects.count())
 
-    demo()
+    demo.again()
 
     assert (EvalRun.objects.count(), EvalSample.objects.count()) == before

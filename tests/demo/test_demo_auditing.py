@@ -3,10 +3,7 @@ frank assigned to the release in audit, erin's medium finding — built once."""
 
 from __future__ import annotations
 
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
 
 from govflow.audit.models import AuditEvent
 from govflow.auditing.models import Assignment, Certificate, Finding
@@ -15,16 +12,11 @@ from govflow.demo.build import demo_token
 pytestmark = pytest.mark.django_db
 
 
-def demo() -> None:
-    call_command("demo", stdout=StringIO())
-
-
-def test_the_demo_audit_is_built_once(api):
-    demo()
+def test_the_demo_audit_is_built_once(demo):
     first = (Certificate.objects.count(), Assignment.objects.count(), Finding.objects.count(),
              AuditEvent.objects.count())
 
-    demo()
+    demo.again()
 
     assert (Certificate.objects.count(), Assignment.objects.count(), Finding.objects.count(),
             AuditEvent.objects.count()) == first
@@ -37,8 +29,7 @@ def test_the_demo_audit_is_built_once(api):
     assert (finding.auditor.username, finding.severity) == ("erin", "medium")
 
 
-def test_demo_people_see_the_audit_as_their_roles_allow(api):
-    demo()
+def test_demo_people_see_the_audit_as_their_roles_allow(demo, api):
     finding = Finding.objects.get()
 
     def get(username, path):
