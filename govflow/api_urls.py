@@ -10,6 +10,7 @@ from govflow.auditing.api import certification, findings
 from govflow.console.api import ReleaseDossier
 from govflow.evalruns import api as evalruns
 from govflow.keys import api as keys
+from govflow.keys import certificate_api as key_certificates
 from govflow.policy.api import PolicyVersionViewSet
 from govflow.releases import api as releases
 from govflow.signoffs import api as signoffs
@@ -45,6 +46,12 @@ urlpatterns = [
     path("keys", keys.KeyList.as_view(), name="keys"),
     path("keys/<int:pk>/revoke", keys.KeyRevoke.as_view(), name="key-revoke"),
     path("keys/<int:pk>/rotate", keys.KeyRotate.as_view(), name="key-rotate"),
+    path("key-certificates", key_certificates.KeyCertificateList.as_view(),
+         name="key-certificates"),
+    path("key-certificates/<int:pk>", key_certificates.KeyCertificateDetail.as_view(),
+         name="key-certificate-detail"),
+    path("key-certificates/<int:pk>/revoke", key_certificates.KeyCertificateRevoke.as_view(),
+         name="key-certificate-revoke"),
     path("releases/<int:pk>/signoff-payload", signoffs.SignoffPayload.as_view(),
          name="release-signoff-payload"),
     path("releases/<int:pk>/signoff-nonce", signoffs.SignoffNonce.as_view(),

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+from datetime import timedelta
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.files.base import ContentFile
+from django.utils import timezone
 
 from govflow.accounts.models import Organization
+from govflow.accounts.selectors import user_organization
 from govflow.accounts.services import (
     membership_grant,
     organization_create,
     token_issue,
     user_create,
 )
+from govflow.core.times import rfc3339
+from govflow.keys.acts import act_perform
+from govflow.keys.certificate_predicates import build_key_certificate
+from govflow.keys.models import KeyCertificate
+from govflow.keys.services import key_register
 from govflow.policy.models import PolicyVersion
 from govflow.policy.services import policy_register
 from govflow.releases.evidence import evidence_attach
@@ -21,6 +30,8 @@ from govflow.releases.models import Release
 from govflow.releases.services import release_open
 from govflow.systems.models import SystemVersion
 from govflow.systems.services import system_register
+from govflow.trust.intoto import Statement, sign_statement
+from govflow.trust.keys import generate_private_key, public_key_to_base64
 
 _seq = itertools.count(1)
 
@@ -105,3 +116,42 @@ def attach(release: Release, actor, document_type: str = "red_team_report", body
 def machine_token_for(user, release, purpose: str = "incident:file") -> str:
     """A monitoring source's token: ``purpose`` on ``release`` only, issued by ``user``."""
     return token_issue(user=user, name="monitor", purpose=purpose, release=release).secret
+
+
+def keyed_regulator():
+    """A regulator with a registered signing key: (user, private key)."""
+    user = person(organization(kind="regulator"), "regulator")
+    private = generate_private_key()
+    key_register(user=user, public_key=public_key_to_base64(private.public_key()),
+                 name="regulator key")
+    return user, private
+
+
+def key_certificate_statement(user, public_key: str, role: str, *, days: float = 365,
+                              valid_from=None, valid_until=None) -> dict:
+    """The key certificate a regulator signs for ``user``'s ``public_key`` as ``role`` of
+    their lab (valid from a minute ago for ``days``, unless given)."""
+    org = user_organization(user)
+    now = timezone.now()
+    statement = build_key_certificate(
+        user_id=user.pk, username=user.get_username(), organization=org.slug,
+        organization_id=org.pk, role=role, public_key=public_key,
+        valid_from=rfc3339(valid_from or now - timedelta(minutes=1)),
+        valid_until=rfc3339(valid_until or now + timedelta(days=days)))
+    statement["predicate"]["signed_at"] = rfc3339(now)
+    return statement
+
+
+def certify_key(user, public_key: str, role: str, *, regulator=None,
+                regulator_key: Ed25519PrivateKey | None = None, now=None,
+                **validity) -> KeyCertificate:
+    """A regulator (a new one unless given, with ``regulator_key``) certifies ``user``'s
+    key, through the kernel's signed act as `python -m govflow.client key-certify` does;
+    recorded at ``now`` (the kernel's clock) if given."""
+    from govflow.keys.certificates import KEY_CERTIFY
+
+    if regulator is None:
+        regulator, regulator_key = keyed_regulator()
+    statement = key_certificate_statement(user, public_key, role, **validity)
+    envelope = sign_statement(Statement.from_dict(statement), regulator_key)
+    return act_perform(KEY_CERTIFY, envelope=envelope, actor=regulator, now=now)

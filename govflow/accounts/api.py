@@ -47,6 +47,7 @@ class Me(APIView):
         responses=inline_serializer(
             name="Me",
             fields={
+                "id": serializers.IntegerField(),
                 "username": serializers.CharField(),
                 "organization": OrganizationOut(allow_null=True),
                 "roles": serializers.ListField(child=serializers.CharField()),
@@ -58,6 +59,7 @@ class Me(APIView):
         org = user_organization(request.user)
         return Response(
             {
+                "id": request.user.pk,
                 "username": request.user.get_username(),
                 "organization": OrganizationOut(org).data if org else None,
                 "roles": roles_of(request.user),

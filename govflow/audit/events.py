@@ -25,6 +25,11 @@ class EventType(models.TextChoices):
     KEY_REGISTERED = "key.registered"
     KEY_ROTATED = "key.rotated"
     KEY_REVOKED = "key.revoked"
+    # A regulator's signed key certificate (govflow.keys.certificates), and its
+    # revocation; deliberately not "key.": the verifier reads public keys of "key."
+    # events as registrations.
+    KEY_CERTIFICATE_ISSUED = "key_certificate.issued"
+    KEY_CERTIFICATE_REVOKED = "key_certificate.revoked"
     SIGNOFF_RECORDED = "signoff.recorded"
     # Third-party auditing (govflow.auditing): signed statements carry their envelope.
     CERTIFICATE_ISSUED = "certificate.issued"

@@ -24,6 +24,7 @@ from govflow.trust import release_chain
 
 BUNDLE_FORMAT = "govflow-bundle/v1"
 KEY_EVENT_PREFIX = "key."
+KEY_CERTIFICATE_PREFIX = "key_certificate."
 
 
 def _leaf_hashes(indexes: list[int]) -> dict[int, str]:
@@ -71,6 +72,13 @@ def _events_in_scope(release: Release | None, size: int):
     # Keys that signed anything here: include their key events too, so the verifier
     # can check each key was registered (and not revoked) when it signed.
     key_ids = {e.payload["key_id"] for e in [*own, *context] if e.payload.get("key_id")}
+    # The regulator's certificates of those keys (and their revocations), which a gate
+    # requiring certified keys counts on; then the keys that signed the certificates.
+    certificate_events = [
+        e for e in qs.filter(event_type__startswith=KEY_CERTIFICATE_PREFIX)
+        if e.payload.get("certified_key_id") in key_ids
+    ]
+    key_ids |= {e.payload["key_id"] for e in certificate_events if e.payload.get("key_id")}
     key_events = [
         e for e in qs.filter(event_type__startswith=KEY_EVENT_PREFIX).order_by("leaf__index")
         if e.payload.get("key_id") in key_ids or e.payload.get("revoked_key_id") in key_ids
@@ -79,7 +87,8 @@ def _events_in_scope(release: Release | None, size: int):
         qs.filter(event_type="policy.registered", subject_id=str(release.policy_id))
     )
     merged = {
-        e.pk: e for e in [*own, *key_events, *policy_events, *context, *_heads_events(qs, own)]
+        e.pk: e for e in [*own, *key_events, *certificate_events, *policy_events, *context,
+                          *_heads_events(qs, own)]
     }
     return sorted(merged.values(), key=lambda e: e.leaf.index)
 

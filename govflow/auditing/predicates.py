@@ -39,9 +39,7 @@ from typing import Any
 from govflow.trust.intoto import Subject
 from govflow.trust.statements import (
     NAME,
-    SLUG,
     Reader,
-    StatementError,
     build,
     new_nonce,
     organization_subject,
@@ -112,11 +110,7 @@ def build_certificate(*, auditor: str, risk_areas: Sequence[str], access_levels:
 
 
 def _auditor(r: Reader, subject: Subject) -> str:
-    auditor = r.string("auditor", pattern=SLUG, max_length=80)
-    if subject != organization_subject(auditor):
-        raise StatementError("wrong_subject", f"must name the organization {auditor!r}",
-                             path="subject[0]")
-    return auditor
+    return r.organization("auditor", subject)
 
 
 @predicate(CERTIFICATE_PREDICATE, subject="organization")

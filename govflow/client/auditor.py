@@ -117,16 +117,6 @@ def append_statement(api: Api, key: Ed25519PrivateKey, *, finding: int, action: 
     return api.post(f"findings/{finding}/statements", {"envelope": _sign(statement, key)})
 
 
-def _all(api: Api, path: str, **params: Any) -> list[dict[str, Any]]:
-    rows, page = [], 1
-    while True:
-        body = api.get(path, page=page, **params)
-        rows += body["results"]
-        if not body.get("next"):
-            return rows
-        page += 1
-
-
 def conclude(api: Api, key: Ed25519PrivateKey, *, release: int, result: str, summary: str,
              conditions: Sequence[str] = (), log=None) -> dict[str, Any]:
     """Conclude your open engagement on ``release``, listing every finding you filed in it
@@ -137,7 +127,7 @@ def conclude(api: Api, key: Ed25519PrivateKey, *, release: int, result: str, sum
     if not mine:
         raise ClientError(f"you ({me}) have no open engagement on release {release}")
     engagement = mine[-1]["id"]
-    findings = [f["id"] for f in _all(api, "findings", release=release)
+    findings = [f["id"] for f in api.pages("findings", release=release)
                 if f["assignment"] == engagement]
     if log is not None:
         log(f"concluding engagement {engagement} on release {release}: {result}, "

@@ -7,11 +7,11 @@ import os
 import sys
 from pathlib import Path
 
-from govflow.client import auditor, receipts, regulator, signoffs, tokens
+from govflow.client import auditor, keys, receipts, regulator, signoffs, tokens
 from govflow.client.remote import DEFAULT_URL, Api, ApiError, ClientError
 
 # One module per area; each exposes register(subparsers, server_options_parser).
-COMMAND_MODULES = [signoffs, auditor, regulator, tokens, receipts]
+COMMAND_MODULES = [signoffs, keys, auditor, regulator, tokens, receipts]
 
 EPILOG = f"""\
 environment:
@@ -33,6 +33,13 @@ or step by step:
   python -m govflow.client payload --release 2 --role lab_signer --out statement.json
   python -m govflow.client sign --key key.pem --in statement.json --out envelope.json
   python -m govflow.client submit --envelope envelope.json
+
+a regulator certifies a signer's key (the id the signer gave her, in person):
+  python -m govflow.client key-certify --user bob --role lab_signer \
+      --key-id <sha256 of bob's public key> --key rita.pem
+
+every key the log binds to you, flagging any this client does not hold:
+  python -m govflow.client keys audit --key key.pem --log-key "<pinned log key>"
 
 your API tokens (a leaked one: revoke it, and what was made with it goes too):
   python -m govflow.client tokens

@@ -112,3 +112,14 @@ class Api:
 
     def post(self, path: str, body: Any = None) -> Any:
         return self._call("POST", path, body=body)
+
+    def pages(self, path: str, **params: Any) -> list[Any]:
+        """Every row of a paginated list endpoint, page after page."""
+        rows: list[Any] = []
+        page = 1
+        while True:
+            body = self.get(path, page=page, **params)
+            rows += body["results"]
+            if not body.get("next"):
+                return rows
+            page += 1

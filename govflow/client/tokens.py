@@ -20,14 +20,7 @@ from govflow.client.remote import Api
 
 
 def token_list(api: Api) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    page = 1
-    while True:
-        body = api.get("tokens", page=page)
-        rows += body["results"]
-        if not body.get("next"):
-            return rows
-        page += 1
+    return api.pages("tokens")
 
 
 def token_create(api: Api, *, name: str, ttl_days: int | None = None) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -27,12 +28,14 @@ from govflow.accounts.services import (
     user_create,
 )
 from govflow.audit.log import checkpoint_create
-from govflow.auditing.demo import build_audit_demo
+from govflow.auditing.demo import REGULATOR, build_audit_demo
 from govflow.core.times import rfc3339
 from govflow.evalruns.demo import describe as describe_eval_run
 from govflow.evalruns.demo import ensure_demo_eval_run
 from govflow.keys.acts import act_perform
-from govflow.keys.models import SigningKey
+from govflow.keys.certificate_predicates import build_key_certificate
+from govflow.keys.certificates import KEY_CERTIFY
+from govflow.keys.models import KeyCertificate, SigningKey
 from govflow.keys.services import key_register
 from govflow.monitoring.demo import build_monitoring_demo
 from govflow.oversight.demo import build_oversight_demo
@@ -191,6 +194,33 @@ def _keys(world: DemoWorld) -> None:
             )
 
 
+def _key_certificates(world: DemoWorld) -> None:
+    """rita (the regulator) certifies each demo signer's key for their role, as
+    `python -m govflow.client key-certify` would: the default policy counts sign-offs only
+    under regulator-certified keys."""
+    User = get_user_model()
+    rita = User.objects.get(username=REGULATOR)
+    private, world.key_files[REGULATOR] = _demo_private_key(REGULATOR)
+    if not SigningKey.objects.filter(key_id=public_key_id(private.public_key())).exists():
+        key_register(user=rita, public_key=public_key_to_base64(private.public_key()),
+                     name="demo key")
+    lab = Organization.objects.get(slug="frontier-lab")
+    now = timezone.now()
+    for username, role in SIGNERS:
+        user = User.objects.get(username=username)
+        key = SigningKey.objects.get(
+            key_id=public_key_id(_demo_private_key(username)[0].public_key()))
+        if KeyCertificate.objects.filter(key=key, role=role, revoked_at__isnull=True).exists():
+            continue
+        statement = build_key_certificate(
+            user_id=user.pk, username=username, organization=lab.slug, organization_id=lab.pk,
+            role=role, public_key=key.public_key, valid_from=rfc3339(now),
+            valid_until=rfc3339(now + timedelta(days=365)))
+        statement["predicate"]["signed_at"] = rfc3339(now)
+        act_perform(KEY_CERTIFY, envelope=sign_statement(Statement.from_dict(statement), private),
+                    actor=rita)
+
+
 def _sign_off(release: Release) -> None:
     """Each demo signer signs the release's next step with their demo key, as the
     client would, and the server records it through the same services as the API."""
@@ -259,6 +289,7 @@ def build_demo() -> DemoWorld:
     with transaction.atomic():
         _people(world)
         _keys(world)
+        _key_certificates(world)
         _releases(world)
         build_audit_demo(world, private_key=_demo_private_key)
         build_oversight_demo(world, private_key=_demo_private_key)

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from govflow.accounts.selectors import user_organization
 from govflow.core.api import Pagination
 from govflow.core.idempotency import idempotent
 from govflow.core.schema import IDEMPOTENCY_KEY, errors
@@ -27,11 +28,17 @@ PUBLIC_KEY_HELP = (
 class KeyOut(serializers.ModelSerializer[SigningKey]):
     user = serializers.CharField(source="user.username")
     usable = serializers.SerializerMethodField(help_text="unrevoked and unexpired right now")
+    organization = serializers.SerializerMethodField(
+        help_text="the holder's organization {id, slug} (what a key certificate names)")
 
     class Meta:
         model = SigningKey
-        fields = ["id", "key_id", "public_key", "name", "user", "created_at", "expires_at",
-                  "revoked_at", "revoked_reason", "usable"]
+        fields = ["id", "key_id", "public_key", "name", "user", "user_id", "organization",
+                  "created_at", "expires_at", "revoked_at", "revoked_reason", "usable"]
+
+    def get_organization(self, obj: SigningKey) -> dict[str, Any] | None:
+        org = user_organization(obj.user)
+        return {"id": org.pk, "slug": org.slug} if org else None
 
     def get_usable(self, obj: SigningKey) -> bool:
         return bool(obj.is_usable_at(timezone.now()))

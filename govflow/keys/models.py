@@ -57,3 +57,41 @@ class StatementNonce(models.Model):
 
     def __str__(self) -> str:
         return f"{self.nonce[:12]}… ({'used' if self.used_at else 'unused'})"
+
+
+class KeyCertificate(models.Model):
+    """A regulator's signed statement that ``key`` is ``user``'s, acting as ``role`` for
+    ``organization``, from ``valid_from`` to ``valid_until`` (unless revoked sooner).
+
+    A lab's server can register any key for anyone; only a certificate, signed by a
+    regulator's key, makes a key count where a policy asks for certified keys
+    (`signoffs` with ``certified_keys: true``). The row is a cache of the logged
+    ``key_certificate.*`` events, which the offline verifier reads instead.
+    """
+
+    key = models.ForeignKey(SigningKey, on_delete=models.PROTECT, related_name="certificates")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                             related_name="+")
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT,
+                                     related_name="+")
+    role = models.CharField(max_length=32)
+    valid_from = models.DateTimeField()
+    valid_until = models.DateTimeField()
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                  related_name="+")
+    issuer_key = models.ForeignKey(SigningKey, on_delete=models.PROTECT, related_name="+")
+    nonce = models.CharField(max_length=128, unique=True)
+    claimed_signed_at = models.CharField(max_length=64)
+    envelope = models.JSONField(help_text="the DSSE envelope exactly as submitted")
+    statement = models.JSONField(help_text="the decoded in-toto statement")
+    issued_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.TextField(blank=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+", null=True, blank=True)
+
+    class Meta:
+        ordering = ["key_id", "id"]
+
+    def __str__(self) -> str:
+        return f"key certificate {self.pk}: {self.key.key_id[:12]}… as {self.role}"

@@ -25,10 +25,8 @@ from typing import Any
 
 from govflow.trust.intoto import Subject
 from govflow.trust.statements import (
-    SLUG,
     STAGE,
     Reader,
-    StatementError,
     build,
     new_nonce,
     organization_subject,
@@ -100,10 +98,7 @@ def _hold(r: Reader, subject: Subject) -> HoldClaim:
 def _sanction(r: Reader, subject: Subject) -> SanctionClaim:
     action = r.string("action", max_length=16, choices=SANCTION_ACTIONS)
     reason = r.string("reason", max_length=MAX_REASON)
-    lab = r.string("lab", max_length=80, pattern=SLUG)
-    if subject != organization_subject(lab):
-        raise StatementError("wrong_subject", f"must name govflow:organization/{lab}",
-                             path="subject[0]")
+    lab = r.organization("lab", subject)
     stage = compute = until = None
     if action == "impose":
         stage = r.string("stage", max_length=63, pattern=STAGE)

@@ -31,11 +31,16 @@ def round_statements(
             gate_report_digest=gate_report_digest,
         )
         .order_by("id")
-        .values_list("id", "signer_id", "signer__username", "role", "decision")
+        .values_list("id", "signer_id", "signer__username", "role", "decision",
+                     "key__key_id", "recorded_at")
     )
+    # key_id, organization, signed and at: what `tally.certified_only` checks a key
+    # certificate against (the server's recording time, never the signer's claim).
     return [
-        {"order": pk, "signer": signer, "label": username, "role": role, "decision": decision}
-        for pk, signer, username, role, decision in rows
+        {"order": pk, "signer": signer, "label": username, "role": role, "decision": decision,
+         "key_id": key_id, "organization": release.organization_id, "signed": recorded_at,
+         "at": recorded_at}
+        for pk, signer, username, role, decision, key_id, recorded_at in rows
     ]
 
 

@@ -19,11 +19,19 @@ Rules:
   current statement names one role, so nobody counts twice across clauses;
 - with ``exclude_requester``, the approval of the person requesting the advance does not
   count (their reject still vetoes: excluding someone must never make a gate easier).
+
+With certified keys (`certified_only`, before `tally`): an approval counts only if a
+regulator's key certificate in force when it was signed binds its key to its signer,
+the release's lab and its role. An approval under any other key is set aside entirely: it
+neither counts nor withdraws the signer's earlier statement (else a key the lab's server
+minted in her name could withdraw her certified reject). A reject is kept whatever its
+key: a veto can only make the gate harder, so its key needs no vouching.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 APPROVE = "approve"
@@ -88,3 +96,65 @@ def tally(
     if missing:
         return False, "approvals missing: " + ", ".join(counts) + note, evidence
     return True, "approved: " + ", ".join(counts) + note, evidence
+
+
+def certificate_refusal(statement: Mapping[str, Any],
+                         certificates: Iterable[Mapping[str, Any]]) -> str | None:
+    """None when a certificate in force when ``statement`` was signed binds its key to
+    its signer, organization and role; otherwise why not.
+
+    A certificate: {id, key_id, user_id, organization, role, valid_from, valid_until,
+    issued, revoked}. ``issued`` and ``revoked`` (None while in force) are points of the
+    same order as the statement's ``signed`` (the server: recording times; the verifier:
+    log indexes); ``valid_from``/``valid_until`` are compared with its ``at`` (the time
+    the server recorded it, never the signer's claimed time).
+    """
+    key_id = statement["key_id"]
+    own = [c for c in certificates if c["key_id"] == key_id and c["issued"] <= statement["signed"]]
+    if not own:
+        return f"key {key_id[:16]}… has no regulator key certificate"
+    wanted = (statement["signer"], statement["organization"], statement["role"])
+    bound = [c for c in own if (c["user_id"], c["organization"], c["role"]) == wanted]
+    if not bound:
+        c = own[-1]
+        return (f"key certificate {c['id']} binds key {key_id[:16]}… to user {c['user_id']} "
+                f"as {c['role']} of organization {c['organization']}, not to this signer as "
+                f"{statement['role']} of organization {statement['organization']}")
+    at: datetime = statement["at"]
+    live = [c for c in bound if c["revoked"] is None or c["revoked"] > statement["signed"]]
+    if not live:
+        return f"key certificate {bound[-1]['id']} was revoked before this was signed"
+    if any(c["valid_from"] <= at < c["valid_until"] for c in live):
+        return None
+    c = live[-1]
+    return (f"key certificate {c['id']} is valid from {c['valid_from'].isoformat()} to "
+            f"{c['valid_until'].isoformat()}, not when this was signed ({at.isoformat()})")
+
+
+def certified_only(
+    statements: Iterable[Mapping[str, Any]],
+    refusal: Callable[[Mapping[str, Any]], str | None],
+) -> tuple[list[Mapping[str, Any]], list[dict[str, Any]]]:
+    """(statements `tally` may count, approvals set aside with the reason for each).
+
+    ``refusal(statement)`` says why a statement's key is not certified for it (None when
+    it is): `certificate_refusal` over the certificates the caller trusts. Each statement
+    carries, besides `tally`'s fields, ``key_id``."""
+    kept: list[Mapping[str, Any]] = []
+    set_aside: list[dict[str, Any]] = []
+    for s in sorted(statements, key=lambda s: s["order"]):
+        why = None if s["decision"] == REJECT else refusal(s)
+        if why is None:
+            kept.append(s)
+        else:
+            set_aside.append({"signer": s["signer"], "label": _label(s), "role": s["role"],
+                              "key_id": s["key_id"], "order": s["order"], "reason": why})
+    return kept, set_aside
+
+
+def set_aside_note(set_aside: list[dict[str, Any]]) -> str:
+    """What a gate's reason adds about approvals that did not count."""
+    if not set_aside:
+        return ""
+    return "; not counted (key not certified by a regulator): " + "; ".join(
+        f"{s['label']} ({s['role']}): {s['reason']}" for s in set_aside)

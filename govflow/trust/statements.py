@@ -125,6 +125,14 @@ class Reader:
             raise self.fail(key, f"{value!r} does not match {pattern.pattern}")
         return value
 
+    def organization(self, key: str, subject: Subject) -> str:
+        """The organization slug at ``key``, which the statement's subject must name."""
+        slug = self.string(key, pattern=SLUG, max_length=80)
+        if subject != organization_subject(slug):
+            raise StatementError("wrong_subject", f"must name govflow:organization/{slug}",
+                                 path="subject[0]")
+        return slug
+
     def optional(self, key: str, choices: tuple[str, ...]) -> str | None:
         return None if self.p.get(key) is None else self.string(key, choices=choices)
 

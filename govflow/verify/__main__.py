@@ -1,5 +1,5 @@
 """`python -m govflow.verify BUNDLE --log-key KEY [--witness VKEY ... --quorum K]
-[--trusted-checkpoint FILE]`
+[--regulator-key PUB ...] [--trusted-checkpoint FILE]`
 
 Checks a bundle exported from govflow (GET /api/oversight/export) with no database and
 no server: every checkpoint signature, the consistency of successive checkpoints (and
@@ -34,10 +34,17 @@ trust roots (why --log-key is required):
   tlog-witness). With --witness VKEY (repeatable) and --quorum K, the latest checkpoint
   must carry K valid cosignatures from those witnesses, or verification fails.
 
+  The lab's server also registers every signer's key, so it can mint a key "for" a
+  signer. Where the policy requires certified keys (signoffs, certified_keys: true), an
+  approval counts only under a key a regulator certified, and a certificate counts only
+  if it verifies under a key given with --regulator-key (repeatable; the regulator's
+  Ed25519 public key, base64 or PEM, or a file holding it). --trust-log-regulator-keys
+  takes the log's own regulator keys instead, which the operator could have minted too.
+
 example:
   python -m govflow.verify log.bundle.json --log-key "govflow.demo/audit-log+1a2b3c4d+AV…" \\
       --witness "regulator.example/witness+5e6f7a8b+BB…" --quorum 1 \\
-      --trusted-checkpoint saved.note
+      --regulator-key rita.pub --trusted-checkpoint saved.note
 """
 
 
@@ -72,6 +79,16 @@ def main(argv: list[str] | None = None) -> int:
         help="how many of the --witness keys must have cosigned the latest checkpoint "
         "(default: all of them)",
     )
+    parser.add_argument(
+        "--regulator-key", action="append", default=[], metavar="PUB",
+        help="a regulator's public key (base64 or PEM, or a file) under which key "
+        "certificates count (repeatable)",
+    )
+    parser.add_argument(
+        "--trust-log-regulator-keys", action="store_true",
+        help="count key certificates signed by keys the log itself names (proves nothing "
+        "against the log operator)",
+    )
     args = parser.parse_args(argv)
     try:
         bundle = json.loads(args.bundle.read_text(encoding="utf-8"))
@@ -83,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         report = verify_bundle(
             bundle, log_key=args.log_key, trusted_checkpoints=trusted,
             trust_bundle_key=args.trust_bundle_key, witnesses=args.witness, quorum=args.quorum,
+            regulator_keys=args.regulator_key,
+            trust_log_regulator_keys=args.trust_log_regulator_keys,
         )
     except UsageError as exc:
         print(f"bad usage: {exc}", file=sys.stderr)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from govflow.verify import completeness, decisions
+from govflow.verify.key_certificates import parse_regulator_keys
 from govflow.verify.log_checks import (
     check_checkpoints,
     check_events,
@@ -22,13 +23,18 @@ SUPPORTED_FORMATS = {"govflow-bundle/v1"}
 def verify_bundle(
     bundle: Any, *, log_key: str | None = None, trusted_checkpoints: Sequence[str] = (),
     trust_bundle_key: bool = False, witnesses: Sequence[str] = (), quorum: int | None = None,
+    regulator_keys: Sequence[str] = (), trust_log_regulator_keys: bool = False,
 ) -> Report:
     """Verify ``bundle`` against pinned trust roots: the log key (or, explicitly,
     ``trust_bundle_key``) and ``witnesses`` (cosignature vkeys) of which ``quorum`` (default:
-    all of them) must have cosigned the latest checkpoint; every earlier one is checked
-    too (witnesses.check_every_quorum). Raises UsageError when the
-    witness keys or quorum are unusable."""
+    all of them) must have cosigned the latest checkpoint (every earlier one is checked
+    too: witnesses.check_every_quorum); ``regulator_keys`` (public keys), under one of
+    which a key certificate must verify to count (or, explicitly,
+    ``trust_log_regulator_keys``). Raises UsageError when the witness keys, quorum or
+    regulator keys are unusable."""
     pinned, needed = parse_witnesses(list(witnesses), quorum)
+    regulators = parse_regulator_keys(list(regulator_keys),
+                                      trust_log=trust_log_regulator_keys)
     report = Report()
     try:
         if not isinstance(bundle, dict) or bundle.get("format") not in SUPPORTED_FORMATS:
@@ -47,7 +53,7 @@ def verify_bundle(
             check_trusted(text, log_key, bundle["log"]["origin"], checkpoints, report, roots_at)
         completeness.check(bundle, checkpoints, report)
         report_quarantines(bundle, report)
-        decisions.check(bundle, events, report)
+        decisions.check(bundle, events, report, regulators)
     except VerificationFailed as exc:
         report.failure = str(exc)
     except (KeyError, TypeError, ValueError) as exc:

@@ -18,6 +18,7 @@ from govflow.gates.report import recompute_evidence_digest
 from govflow.policy.yamlsource import YamlSyntaxError, load_located
 from govflow.trust.canonical import canonical_json
 from govflow.verify import signatures, unsigned
+from govflow.verify.key_certificates import RegulatorTrust, policies_require
 from govflow.verify.log_checks import Event, describe
 from govflow.verify.replay.facts import FACT_TYPES, Facts
 from govflow.verify.replay.gates import REDERIVERS, Advance
@@ -94,9 +95,20 @@ def _rederive(event: Event, advance: Advance, signoffs: list[dict[str, Any]]
     return derived, recorded_only
 
 
-def check(bundle: dict[str, Any], events: list[Event], report: Report) -> None:
-    machine = Machine(_policies(bundle))
-    signoffs = signatures.check(events, report)
+def check(bundle: dict[str, Any], events: list[Event], report: Report,
+          regulators: RegulatorTrust | None = None) -> None:
+    policies = _policies(bundle)
+    regulators = regulators or RegulatorTrust()
+    certified = policies_require(list(policies.values()))
+    if certified and not regulators.given:
+        raise VerificationFailed(
+            f"the policy requires regulator-certified signer keys ({', '.join(certified)}), "
+            "and no regulator key was given to check the certificates with: pass "
+            "--regulator-key (the regulator's public key, obtained from the regulator), or "
+            "--trust-log-regulator-keys to take the log's word for it (proves nothing "
+            "against the operator)")
+    machine = Machine(policies)
+    signoffs = signatures.check(events, report, regulators)
     unsigned.check(events, report)
     facts = Facts()
     advances = 0

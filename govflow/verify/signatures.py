@@ -9,20 +9,25 @@ the signer's claimed `signed_at`).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import govflow.auditing.predicates
+import govflow.keys.certificate_predicates
 import govflow.monitoring.predicates
 import govflow.oversight.predicates
 import govflow.rollout.predicates
 import govflow.signoffs.predicate  # noqa: F401 (registers the predicates read below)
-from govflow.signoffs.tally import tally
+from govflow.signoffs.tally import certificate_refusal, certified_only, set_aside_note, tally
 from govflow.trust import dsse
-from govflow.trust.keys import KeyFormatError, parse_public_key
+from govflow.trust.keys import KeyFormatError, parse_public_key, public_key_id
 from govflow.trust.statements import StatementError, parse_payload
+from govflow.verify import key_certificates
+from govflow.verify.key_certificates import RegulatorTrust
 from govflow.verify.log_checks import Event, describe, logged_time
+from govflow.verify.replay.machine import Refused
 from govflow.verify.report import Report, VerificationFailed
 
 STATEMENT_TYPE = "application/vnd.in-toto+json"
@@ -50,12 +55,15 @@ EVENT_PREDICATES = {
     "incident.reported": _A + "incident/v1",
     "incident.resolved": _A + "incident-resolution/v1",
     "cohort.snapshot_published": _A + "cohort-snapshot-order/v1",
+    "key_certificate.issued": _A + "key-certificate/v1",
+    "key_certificate.revoked": _A + "key-certificate-revocation/v1",
 }
 # Events that exist only as signed acts: one without its envelope is a forgery.
 ALWAYS_SIGNED = {"signoff.recorded", "certificate.issued", "finding.filed",
                  "finding.statement_appended", "conclusion.recorded", "hold.placed",
                  "hold.lifted", "sanction.imposed", "sanction.lifted", "cohort.growth_signed",
-                 "incident.resolved", "assignment.created"}
+                 "incident.resolved", "assignment.created", "key_certificate.issued",
+                 "key_certificate.revoked"}
 
 
 @dataclass
@@ -77,11 +85,17 @@ def _keys_from(events: list[Event]) -> dict[str, LoggedKey]:
         if not body["type"].startswith("key."):
             continue
         payload = body["payload"]
-        if "public_key" in payload and payload.get("key_id") not in keys:
+        if "public_key" in payload:
             try:
                 public = parse_public_key(payload["public_key"])
             except KeyFormatError as exc:
                 raise VerificationFailed(f"{describe(event)}: bad public key: {exc}") from exc
+            # A key's id is its SHA-256: else an event could borrow a certified key's id
+            # for another key, and a certificate for the id would cover it.
+            if public_key_id(public) != payload.get("key_id"):
+                raise VerificationFailed(f"{describe(event)}: key id {payload.get('key_id')} "
+                                         "is not the id (SHA-256) of the key it registers")
+        if "public_key" in payload and payload["key_id"] not in keys:
             keys[payload["key_id"]] = LoggedKey(
                 key_id=payload["key_id"],
                 user_id=payload["user_id"],
@@ -97,9 +111,12 @@ def _keys_from(events: list[Event]) -> dict[str, LoggedKey]:
     return keys
 
 
-def check(events: list[Event], report: Report) -> list[dict[str, Any]]:
+def check(events: list[Event], report: Report,
+          regulators: RegulatorTrust | None = None) -> list[dict[str, Any]]:
     """Verify every signed statement in the log (sign-offs, findings, certificates,
-    holds, …); return the verified sign-offs in log order for the transition checks."""
+    holds, …); return the verified sign-offs in log order for the transition checks,
+    each with ``uncertified``: why its key had no key certificate from a trusted
+    regulator in force when it was logged (None when it had one)."""
     keys = _keys_from(events)
     verified = []
     others = 0
@@ -121,10 +138,20 @@ def check(events: list[Event], report: Report) -> list[dict[str, Any]]:
         if predicate["release"] != body["release"]:
             raise VerificationFailed(f"{describe(event)}: statement is for another release")
         verified.append(
-            {"index": event.index, "signer": body["actor"]["id"], "predicate": predicate}
+            {"index": event.index, "signer": body["actor"]["id"],
+             "label": body["actor"].get("username"), "predicate": predicate,
+             "key_id": payload["key_id"], "organization": body["organization"],
+             "at": logged_time(body["at"])}
         )
     report.ok(f"{len(verified)} sign-off envelope(s) and {others} other signed statement(s) "
               "verified against keys registered in the log")
+    certificates = key_certificates.collect(events, regulators or RegulatorTrust(), report)
+    for s in verified:
+        why = certificate_refusal(
+            {"key_id": s["key_id"], "signer": s["signer"], "organization": s["organization"],
+             "role": s["predicate"]["role"], "signed": s["index"], "at": s["at"]},
+            certificates.counted)
+        s["uncertified"] = None if why is None else why + certificates.note(s["key_id"])
     return verified
 
 
@@ -177,18 +204,23 @@ def recheck_approvals(
     signoffs: list[dict[str, Any]],
     stage_entry: int | None,
 ) -> None:
-    """Re-tally each approval gate of a logged advance from the logged sign-offs."""
+    """Re-tally each approval gate of a logged advance from the logged sign-offs; where
+    the gate requires certified keys, only approvals whose key a trusted regulator had
+    certified when they were logged count (`tally.certified_only`)."""
     body = event.body
     requester = (body["actor"] or {}).get("id")
     for gate in gate_report["gates"]:
         if not gate.get("approval"):
             continue
-        statements = [
+        statements: list[Mapping[str, Any]] = [
             {
                 "signer": s["signer"],
                 "role": s["predicate"]["role"],
                 "decision": s["predicate"]["decision"],
                 "order": s["index"],
+                "label": s["label"],
+                "key_id": s["key_id"],
+                "uncertified": s["uncertified"],
             }
             for s in signoffs
             if s["index"] < event.index
@@ -197,6 +229,10 @@ def recheck_approvals(
             and s["predicate"]["stage_entry"] == stage_entry
             and s["predicate"]["gate_report_digest"] == gate_report["evidence_digest"]
         ]
+        set_aside: list[dict[str, Any]] = []
+        certified = gate["params"].get("certified_keys") is True
+        if certified:
+            statements, set_aside = certified_only(statements, lambda s: s["uncertified"])
         met, reason, _ = tally(
             statements,
             roles=gate["params"]["roles"],
@@ -204,7 +240,8 @@ def recheck_approvals(
             requester=requester,
         )
         if not met:
-            raise VerificationFailed(
-                f"{describe(event)}: gate {gate['id']} was not met by the logged sign-offs: "
-                f"{reason}"
-            )
+            raise Refused(
+                "signoffs_uncertified" if certified and set_aside else "signoffs_not_met",
+                f"gate {gate['id']} was not met by the logged sign-offs"
+                + (" under regulator-certified keys" if certified else "")
+                + f": {reason}{set_aside_note(set_aside)}")

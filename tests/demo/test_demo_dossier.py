@@ -12,7 +12,7 @@ from govflow.audit.export import build_bundle
 from govflow.audit.logkey import log_origin
 from govflow.audit.models import Checkpoint
 from govflow.console.integrity import verifier_key
-from govflow.demo.build import IN_AUDIT_TITLE
+from govflow.demo.build import IN_AUDIT_TITLE, demo_public_key
 from govflow.releases.models import Release
 from govflow.verify.bundle import verify_bundle
 from govflow.verify.log_checks import open_checkpoint
@@ -59,7 +59,9 @@ def test_the_demo_release_1_dossier_is_a_pdf_whose_checkpoint_verifies(demo, api
     assert open_checkpoint(checkpoint.note, verifier_key(), log_origin()) == (
         size, bytes(checkpoint.root_hash))
     assert bytes(checkpoint.root_hash).hex() in _squash(text)
+    # (the demo's policy counts only regulator-certified signer keys: pin rita's key)
     report = verify_bundle(build_bundle(release=release), log_key=verifier_key(),
+                           regulator_keys=[demo_public_key("rita")],
                            trusted_checkpoints=[checkpoint.note])
     assert report.passed, report.render()
     assert f"govflow-release-{release.pk}.bundle.json" in text

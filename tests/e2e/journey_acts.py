@@ -123,8 +123,17 @@ def run_evals(alice: Person, rid: int, seed: int, stack: Stack) -> dict:
                     == "completed" and d, 300, stack)
 
 
+def regulator_key(stack: Stack) -> Path:
+    """rita's demo key (from `manage.py demo`): she certifies the signers' keys."""
+    return Path(stack.env["GOVFLOW_VAR_DIR"]) / "demo-keys" / "rita.pem"
+
+
 def sign_off(stack: Stack, rid: int, tmp_path: Path, *, restart_web_after_first=False):
-    """Two lab signers and a safety officer, each with their own key and the client."""
+    """Two lab signers and a safety officer, each with their own key and the client; the
+    regulator certifies each new key (the default policy counts only certified keys),
+    by the key id the signer hands her."""
+    from govflow.client.signing import key_id, load_key
+
     for name, role in (("bob", "lab_signer"), ("carol", "lab_signer"),
                        ("dana", "safety_officer")):
         person = Person(stack, name)
@@ -132,6 +141,9 @@ def sign_off(stack: Stack, rid: int, tmp_path: Path, *, restart_web_after_first=
         if not key.exists():
             person.client("keygen", "--out", str(key))
             person.client("register-key", "--key", str(key), "--name", "journey laptop")
+            Person(stack, "rita").client(
+                "key-certify", "--user", name, "--role", role, "--key-id",
+                key_id(load_key(key)), "--key", str(regulator_key(stack)))
         person.client("signoff", "--release", str(rid), "--role", role, "--key", str(key),
                       "--comment", "reviewed the red-team report and the eval run")
         if restart_web_after_first and name == "bob":

@@ -37,6 +37,7 @@ from tests.e2e.journey_acts import (
     attach,
     etag_of,
     kyc_customer,
+    regulator_key,
     run_evals,
     sign_off,
     terminate_backends,
@@ -231,9 +232,12 @@ def test_the_release_journey_survives_faults_and_verifies_offline(stack, redis, 
         path = tmp_path / "release.bundle.json"
         path.write_text(json.dumps(bundle))
         log_key = rita.get("/log/key")["verifier_key"]
+        from govflow.client.signing import load_key, public_key_text
+
         result = stack.python("-m", "govflow.verify", str(path), "--trusted-checkpoint",
                               str(tmp_path / "saved.note"), "--log-key", log_key,
-                              "--witness", stack.witness_vkey, check=False)
+                              "--witness", stack.witness_vkey, "--regulator-key",
+                              public_key_text(load_key(regulator_key(stack))), check=False)
         assert result.returncode == 0, result.stdout + result.stderr
         assert "consistent with your saved checkpoint" in result.stdout
         return result.stdout

@@ -28,6 +28,7 @@ from govflow.auditing import predicates as auditing
 from govflow.console.actions import ACTIONS
 from govflow.core.errors import Conflict
 from govflow.keys.acts import ACTS, act_record, act_verify
+from govflow.keys.certificate_predicates import build_key_certificate_revocation
 from govflow.keys.models import StatementNonce
 from govflow.keys.services import key_revoke
 from govflow.monitoring.predicates import build_incident, build_resolution
@@ -39,7 +40,7 @@ from govflow.rollout.services import cohort_admit
 from govflow.rollout.services.growth import growth_statement
 from govflow.signoffs.services import signoff_statement
 from govflow.trust import dsse
-from govflow.trust.keys import public_key_id
+from govflow.trust.keys import public_key_id, public_key_to_base64
 from tests import factories
 from tests.auditing.support import Person, assign, certify, file, person, release_json
 from tests.rollout.support import AUDITED_POLICY, customer, release_at
@@ -267,6 +268,21 @@ CASES: dict[str, SignedActCase] = {
         console=("incident-file", lambda w, _: {
             "release": w.release.pk, "severity": "high", "category": "misuse",
             "description": "seen in the wild"})),
+    "key.certify": SignedActCase(
+        lambda w: w.rita, lambda w: w.oscar, lambda w, _: "/api/key-certificates",
+        lambda w, _: factories.key_certificate_statement(
+            w.signer.user, public_key_to_base64(w.signer.key.public_key()), "lab_signer"),
+        "key_certificate.issued"),
+    "key.certificate_revoke": SignedActCase(
+        lambda w: w.rita, lambda w: w.oscar,
+        lambda w, c: f"/api/key-certificates/{c.pk}/revoke",
+        lambda w, c: build_key_certificate_revocation(
+            certificate=c.pk, key_id=c.key.key_id, organization=w.lab.slug,
+            reason="left the lab"),
+        "key_certificate.revoked",
+        setup=lambda w: factories.certify_key(
+            w.signer.user, public_key_to_base64(w.signer.key.public_key()), "lab_signer",
+            regulator=w.rita.user, regulator_key=w.rita.key)),
     "incident.resolve": SignedActCase(
         lambda w: w.rita, lambda w: w.oscar, lambda w, i: f"/api/incidents/{i.pk}/resolve",
         lambda w, i: build_resolution(release=release_json(w.release), incident=i.pk,

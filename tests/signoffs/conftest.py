@@ -23,3 +23,31 @@ def release(lab, release_manager):
     release = factories.release(lab, release_manager, policy_text=SIGNOFF_POLICY)
     factories.attach(release, release_manager)
     return release
+
+
+CERTIFIED_POLICY = SIGNOFF_POLICY.replace(
+    "          safety_officer: 1\n", "          safety_officer: 1\n        certified_keys: true\n")
+
+
+@pytest.fixture
+def rita():
+    """A regulator with a registered key: (user, private key)."""
+    return factories.keyed_regulator()
+
+
+@pytest.fixture
+def certified_crew(lab, rita):
+    """The crew, each with a key rita certified for their role."""
+    return {
+        "bob": signer(lab, "lab_signer", username="bob", certified_by=rita),
+        "carol": signer(lab, "lab_signer", username="carol", certified_by=rita),
+        "dana": signer(lab, "safety_officer", username="dana", certified_by=rita),
+    }
+
+
+@pytest.fixture
+def certified_release(lab, release_manager):
+    """Like ``release``, under a policy whose sign-off gate requires certified keys."""
+    release = factories.release(lab, release_manager, policy_text=CERTIFIED_POLICY)
+    factories.attach(release, release_manager)
+    return release

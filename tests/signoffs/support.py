@@ -75,10 +75,17 @@ class Signer:
         return signing.sign(statement, key or self.key)
 
 
-def signer(org, *roles: str, username: str | None = None) -> Signer:
+def signer(org, *roles: str, username: str | None = None, certified_by=None) -> Signer:
+    """A person of ``org`` with ``roles`` and a registered key; with ``certified_by``
+    (regulator, private key), that regulator certifies the key for each of the roles."""
     user = factories.person(org, *roles, username=username)
     key = generate_private_key()
-    key_register(user=user, public_key=public_key_to_base64(key.public_key()), name="test key")
+    public = public_key_to_base64(key.public_key())
+    key_register(user=user, public_key=public, name="test key")
+    if certified_by is not None:
+        for role in roles:
+            factories.certify_key(user, public, role, regulator=certified_by[0],
+                                  regulator_key=certified_by[1])
     return Signer(user=user, key=key, api=api_for(user))
 
 

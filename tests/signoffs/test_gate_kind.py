@@ -29,12 +29,12 @@ def problems(roles: str) -> list[str]:
     return [f"{p.path}: {p.message}" for p in caught.value.problems]
 
 
-def test_a_valid_signoffs_gate_gets_its_default():
+def test_a_valid_signoffs_gate_gets_its_defaults():
     policy = parse_policy(POLICY_WITH.format(roles="{lab_signer: 2, safety_officer: 1}"))
 
     [gate] = policy.stage("b").gates
     assert gate.params == {"roles": {"lab_signer": 2, "safety_officer": 1},
-                           "exclude_requester": True}
+                           "exclude_requester": True, "certified_keys": False}
 
 
 def test_an_unknown_role_is_named_with_its_path():
@@ -57,14 +57,14 @@ def test_an_empty_role_mapping_is_refused():
     assert "name at least one role" in problem
 
 
-def test_the_default_policy_needs_two_signers_and_a_safety_officer():
+def test_the_default_policy_needs_two_signers_and_a_safety_officer_with_certified_keys():
     text = (Path(__file__).resolve().parents[2] / "policies" / "default.yaml").read_text()
 
     gates = parse_policy(text).stage("third_party_audit").gates
 
     signoff = next(g for g in gates if g.kind == "signoffs")
     assert signoff.params == {"roles": {"lab_signer": 2, "safety_officer": 1},
-                              "exclude_requester": True}
+                              "exclude_requester": True, "certified_keys": True}
 
 
 @pytest.mark.django_db
