@@ -138,6 +138,12 @@ def _demo_private_key(username: str) -> tuple[Ed25519PrivateKey, Path]:
     return load_private_key(path), path
 
 
+def demo_public_key(username: str) -> str:
+    """The person's demo public key (base64): e.g. rita's, the regulator key a verifier of
+    the demo's bundles pins (`python -m govflow.verify --regulator-key`)."""
+    return public_key_to_base64(_demo_private_key(username)[0].public_key())
+
+
 def demo_token(username: str) -> str:
     # Stable, public demo tokens so the README's curl session works as written.
     return f"gf_demo_{username}_token"

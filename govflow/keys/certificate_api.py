@@ -74,6 +74,7 @@ class KeyCertificateList(APIView):
 class KeyCertificateDetail(APIView):
     @extend_schema(responses={200: KeyCertificateOut, **errors(404)})
     def get(self, request: Request, pk: int) -> Response:
+        """One key certificate, with its envelope (another lab's is a 404)."""
         certificate = visible_or_404(key_certificates_visible_to(request.user), pk)
         return Response(KeyCertificateOut(certificate).data)
 

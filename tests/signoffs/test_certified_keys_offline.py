@@ -121,6 +121,10 @@ def test_a_certificate_by_a_regulator_the_operator_minted_does_not_count(
     assert not report.passed
     assert "refused by rule signoffs_uncertified" in report.failure
     assert "is not signed by any regulator key given with --regulator-key" in report.failure
+    # regulators are one body: a verifier that pins this regulator's key too counts her
+    # certificate (which keys are trusted is the verifier's choice, not the log's)
+    assert verify(certified_release,
+                  regulator_keys=[public(rita[1]), public(mallory[1])]).passed
     # with the log's word for it, it would have passed: that is why the flag is weaker
     weak = verify(certified_release, trust_log_regulator_keys=True)
     assert weak.passed, weak.render()
@@ -235,3 +239,20 @@ def test_the_cli_takes_the_regulator_key_from_a_file(tmp_path, certified_release
     assert refused.returncode == 1
     assert "requires regulator-certified signer keys" in refused.stdout
     assert "--regulator-key" in run("--help").stdout
+
+
+def test_un_revoking_a_certificate_in_the_table_does_not_fool_the_verifier(
+    certified_release, release_manager, certified_crew, rita
+):
+    # The operator, a database superuser, clears the revocation in the table (a cache of
+    # the log): its own gate now counts carol's approval, the logged revocation stands.
+    certificate = KeyCertificate.objects.get(user=certified_crew["carol"].user)
+    revoke(certificate, rita)
+    KeyCertificate.objects.filter(pk=certificate.pk).update(revoked_at=None)
+    signed_off_and_advanced(certified_release, release_manager, certified_crew)
+
+    report = verify(certified_release, regulator_keys=[public(rita[1])])
+
+    assert not report.passed
+    assert "refused by rule signoffs_uncertified" in report.failure
+    assert "was revoked before this was signed" in report.failure
