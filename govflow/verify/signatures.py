@@ -120,6 +120,7 @@ def check(events: list[Event], report: Report,
     keys = _keys_from(events)
     verified = []
     others = 0
+    spent: dict[str, Event] = {}
     for event in events:
         body = event.body
         payload = body["payload"]
@@ -129,6 +130,7 @@ def check(events: list[Event], report: Report,
             continue
         payload_type, statement = _verify_signed(event, payload, keys)
         _check_predicate(event, payload)
+        _check_once(event, statement, spent)
         if body["type"] != "signoff.recorded":
             others += 1
             continue
@@ -185,6 +187,23 @@ def _verify_signed(
         return payload_type, json.loads(raw)
     except ValueError as exc:
         raise VerificationFailed(f"{describe(event)}: signed payload is not JSON") from exc
+
+
+# Statements whose replay into a new event would change a count: a sign-off logged again
+# after its signer's newer statement would withdraw that one (her reject, say), and a key
+# certificate logged again after its revocation would stand anew. The server spends each
+# nonce once (StatementNonce is unique), so a second event with the same nonce is forged.
+SPENT_ONCE = {"signoff.recorded", "key_certificate.issued", "key_certificate.revoked"}
+
+
+def _check_once(event: Event, statement: dict[str, Any], spent: dict[str, Event]) -> None:
+    if event.body["type"] not in SPENT_ONCE:
+        return
+    nonce = str((statement.get("predicate") or {}).get("nonce"))
+    if nonce in spent:
+        raise VerificationFailed(f"{describe(event)}: replays the signed statement of "
+                                 f"{describe(spent[nonce])} (the same nonce)")
+    spent[nonce] = event
 
 
 def _check_predicate(event: Event, payload: dict[str, Any]) -> None:

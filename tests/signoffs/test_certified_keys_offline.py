@@ -256,3 +256,50 @@ def test_un_revoking_a_certificate_in_the_table_does_not_fool_the_verifier(
     assert not report.passed
     assert "refused by rule signoffs_uncertified" in report.failure
     assert "was revoked before this was signed" in report.failure
+
+
+def replay(event) -> None:
+    """What the operator can do: log a signed event's envelope again, as a new event."""
+    from govflow.audit.models import AuditEvent
+
+    with transaction.atomic():
+        audit_append(event_type=event.event_type, actor=event.actor, subject=event.actor,
+                     organization_id=event.organization_id, release_id=event.release_id,
+                     payload=event.payload)
+    assert AuditEvent.objects.filter(event_type=event.event_type).count() >= 2
+
+
+def test_a_sign_off_replayed_after_its_signers_reject_is_refused(
+    certified_release, release_manager, certified_crew, rita, lying_gate
+):
+    from govflow.audit.models import AuditEvent
+
+    for name, role in ROLES:
+        certified_crew[name].signoff(certified_release, role)
+    approval = AuditEvent.objects.filter(event_type="signoff.recorded",
+                                         actor=certified_crew["dana"].user).get()
+    certified_crew["dana"].signoff(certified_release, "safety_officer", decision="reject")
+    replay(approval)  # her approval again, now "newer" than her reject
+
+    report = verify(certified_release, regulator_keys=[public(rita[1])])
+
+    assert not report.passed
+    assert "replays the signed statement of" in report.failure
+
+
+def test_a_certificate_replayed_after_its_revocation_is_refused(
+    certified_release, release_manager, certified_crew, rita
+):
+    from govflow.audit.models import AuditEvent
+
+    revoke(KeyCertificate.objects.get(user=certified_crew["carol"].user), rita)
+    issued = AuditEvent.objects.filter(
+        event_type="key_certificate.issued",
+        payload__certified_user_id=certified_crew["carol"].user.pk).get()
+    replay(issued)
+    bundle = json.loads(json.dumps(build_bundle(release=None), default=str))
+
+    report = verify_bundle(bundle, log_key=log_verifier_key(), regulator_keys=[public(rita[1])])
+
+    assert not report.passed
+    assert "replays the signed statement of" in report.failure
