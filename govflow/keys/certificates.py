@@ -19,9 +19,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 
-from govflow.accounts.access import LAB_STAFF, require_regulator
+from govflow.accounts.access import LAB_STAFF, has_lab_role, require_regulator
 from govflow.accounts.models import Organization, OrganizationKind
-from govflow.accounts.selectors import user_organization, user_roles
 from govflow.audit.events import EventType
 from govflow.audit.services import audit_append
 from govflow.core.errors import Conflict, NotFound, field_error
@@ -52,8 +51,7 @@ def _certified_person(claim: KeyCertificateClaim) -> tuple[Any, Organization]:
     if claim.role not in LAB_STAFF:
         raise field_error(FIELD + "role", f"{claim.role!r} is not a lab role; roles: "
                           + ", ".join(sorted(LAB_STAFF)))
-    member = user_organization(user)
-    if member is None or member.pk != org.pk or claim.role not in user_roles(user):
+    if not has_lab_role(user, org, roles=[claim.role]):
         raise Conflict(f"{claim.username} does not hold the role {claim.role} in "
                        f"{claim.organization}", detail={"rule": "not_a_member"})
     return user, org
