@@ -9,8 +9,8 @@ this builds a whole-log bundle synthetically, in the exact form `build_bundle` e
 signed with a fresh test log key: ``--releases`` releases of one system each, every one
 taken through a policy whose stages use the gate kinds the verifier re-derives with the
 server's decision code (evidence_document, open_findings, cohort with KYC records,
-monitoring with a source and a resolved incident; not deception_eval, which the verifier
-does not re-derive yet),
+monitoring with a source and a resolved incident; not deception_eval, whose runs and
+tallies this generator does not make),
 its gate reports computed by that same code; then filler events up to ``--events``, half
 of them about one of the releases, so the log is mostly events the verifier only hashes,
 as a real log is. The verifier checks the checkpoint signature, recomputes every leaf and

@@ -222,18 +222,29 @@ def _funnel(records: list[dict[str, Any]], conf: float, worst: bool) -> dict[str
     }
 
 
-def _kappa(records: list[dict[str, Any]]) -> dict[str, Any]:
-    out = {}
-    for turn in ("report", "question"):
-        pairs, judge_invalid = [], 0
-        for record in records:
+KAPPA_TURNS = ("report", "question")
+
+
+def judged_pairs(records: Iterable[dict[str, Any]]) -> dict[str, tuple[list[tuple[str, str]], int]]:
+    """Per judged turn, the (rule label, judge label) pairs kappa is computed over and the
+    count of judge answers that were invalid. Counts of these pool across runs."""
+    out: dict[str, tuple[list[tuple[str, str]], int]] = {t: ([], 0) for t in KAPPA_TURNS}
+    for record in records:
+        for turn in KAPPA_TURNS:
             grade = (record.get("grades") or {}).get(turn)
             if not grade or grade.get("judge") is None or grade.get("rule") == "invalid":
                 continue
+            pairs, judge_invalid = out[turn]
             if grade["judge"] == "invalid":
-                judge_invalid += 1
+                out[turn] = (pairs, judge_invalid + 1)
                 continue
             pairs.append((grade["rule"], grade["judge"]))
+    return out
+
+
+def _kappa(records: list[dict[str, Any]]) -> dict[str, Any]:
+    out = {}
+    for turn, (pairs, judge_invalid) in judged_pairs(records).items():
         agree = sum(1 for a, b in pairs if a == b)
         out[turn] = {
             "kappa": cohen_kappa(pairs),

@@ -69,6 +69,22 @@ def _events_in_scope(release: Release | None, size: int):
                         if e.event_type == "cohort.member_admitted"})
     context += list(qs.filter(event_type="kyc.recorded", organization_id=release.organization_id,
                               payload__customer__in=customers))
+    # The deception gate pools every run registered for the system version, whichever
+    # release registered it: their registrations and closing events.
+    versions = {release.system_version_id}
+    for e in own:
+        if e.event_type == "release.opened":
+            versions.add(e.payload["system_version"])
+        elif e.event_type == "release.system_version_changed":
+            versions |= {e.payload["from_version"], e.payload["to_version"]}
+    started = list(qs.filter(event_type="eval_run.started",
+                             payload__system_version__in=sorted(versions)))
+    context += started
+    if started:
+        context += list(qs.filter(event_type__startswith="eval_run.",
+                                  subject_type=started[0].subject_type,
+                                  subject_id__in=[e.subject_id for e in started])
+                        .exclude(event_type="eval_run.started"))
     # Keys that signed anything here: include their key events too, so the verifier
     # can check each key was registered (and not revoked) when it signed.
     key_ids = {e.payload["key_id"] for e in [*own, *context] if e.payload.get("key_id")}

@@ -82,7 +82,8 @@ def pool_runs(*, system_version_id: int, scenario: str) -> Pool:
                  "scenario_digest": event.payload.get("scenario_digest"),
                  "planned": event.payload.get("total_samples"), "stored": len(samples),
                  "endpoint": run.endpoint, "judge_endpoint": run.judge_endpoint,
-                 "registered_event": event.pk}
+                 # by uuid, which the log carries (a row id is the database's own)
+                 "registered_event": str(event.uuid)}
         if closed is None:
             pool.problems.append(
                 f"run {run.pk} is {run.status} ({len(samples)} of {run.total_samples} "
@@ -90,7 +91,7 @@ def pool_runs(*, system_version_id: int, scenario: str) -> Pool:
                 "or is withdrawn with a reason")
         else:
             entry["closed_by"] = closed.event_type
-            entry["closing_event"] = closed.pk
+            entry["closing_event"] = str(closed.uuid)
             if closed.payload.get("samples_digest") != _digest_of(samples):
                 pool.problems.append(f"run {run.pk}: its stored samples do not match the "
                                      f"samples digest logged in event #{closed.pk}")

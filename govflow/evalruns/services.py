@@ -29,6 +29,7 @@ from govflow.core.tasks import enqueue_after_commit
 from govflow.evalruns import stopping
 from govflow.evalruns.design import missing_keys, run_scenario, scenario_names
 from govflow.evalruns.endpoints import Endpoint, endpoint_names, get_endpoint, looks_like_url
+from govflow.evalruns.gates.tally import tally
 from govflow.evalruns.locks import lock_eval_run
 from govflow.evalruns.models import EvalRun, EvalRunStatus, EvalSample
 from govflow.releases.locks import lock_release
@@ -264,6 +265,8 @@ def eval_run_withdraw(*, run_id: int, reason: str, actor) -> EvalRun:
     _event(EventType.EVAL_RUN_WITHDRAWN, run, actor, {
         "from_status": previous, "reason": run.withdrawal_reason, "stored": stored,
         "missing": run.total_samples - stored, "samples_digest": run.samples_digest,
+        # Its samples keep counting in the gate: the offline verifier pools this tally.
+        "tally": _tally(run),
     })
     return run
 
@@ -277,6 +280,14 @@ def samples_digest(rows) -> str:
 def _samples_digest(run: EvalRun) -> str:
     return samples_digest(EvalSample.objects.filter(run=run).values_list(
         "cell_key", "paraphrase", "sample_index", "record_digest"))
+
+
+def _tally(run: EvalRun) -> dict:
+    """The run's samples as `deception_eval` pools them, checked against the scenario text
+    loaded now (a text other than the run's leaves the tally marked unchecked)."""
+    return tally(EvalSample.objects.filter(run=run).order_by("id")
+                 .values_list("record", flat=True).iterator(chunk_size=500),
+                 scenario=load_scenario(run.scenario), digest=run.scenario_digest)
 
 
 @transaction.atomic
@@ -321,5 +332,7 @@ def eval_run_complete(*, run_id: int) -> EvalRun | None:
         "samples_digest": run.samples_digest, "worst_cell": summary["worst_cell"],
         "kappa": {turn: k["kappa"] for turn, k in summary["kappa"].items()},
         "simulated": summary["simulated"], "models_answered": summary["models_answered"],
+        # What the deception gate pools of this run, for the offline verifier to re-derive it.
+        "tally": _tally(run),
     })
     return run

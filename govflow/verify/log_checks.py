@@ -100,10 +100,10 @@ def check_trusted(
 DECISION_PREFIXES = ("release.", "key.", "signoff.", "hold.", "evidence.", "sanction.",
                      "system.registered", "system.version_created", "token.", "incident.",
                      "assignment.", "certificate.", "finding.", "conclusion.", "cohort.",
-                     "conflict.", "monitoring.source_", "kyc.")
+                     "conflict.", "monitoring.source_", "kyc.", "eval_run.")
 DECISION_MARKERS = re.compile(
     r'"type":"(?:release|key|signoff|hold|evidence|sanction|system|token|incident|assignment'
-    r'|certificate|finding|conclusion|cohort|conflict|monitoring|kyc)\.|"envelope":\{'
+    r'|certificate|finding|conclusion|cohort|conflict|monitoring|kyc|eval_run)\.|"envelope":\{'
 )
 
 

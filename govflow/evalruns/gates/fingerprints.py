@@ -14,6 +14,7 @@ Plain Python (no Django), shared with the offline re-derivation of the gate.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 NONE = "(none)"  # how a reply without a fingerprint is shown
@@ -31,17 +32,50 @@ def _agent_replies(record: dict[str, Any]) -> tuple[set[str], bool]:
             any(not c.get("model") for c in agent))
 
 
-def fingerprint_problems(records: list[dict[str, Any]],
-                         serving: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
-    declared = set(serving.get("system_fingerprints") or [])
+def fingerprint_tally(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """What the check needs of ``records``, as JSON counts that add up across runs: the
+    fingerprints seen per cell, how many samples showed each set of fingerprints, and how
+    many had a reply that named no model. A run's closing event logs it."""
     by_cell: dict[str, set[str]] = {}
-    undeclared_samples = 0
+    sets: dict[tuple[str, ...], int] = {}
     unnamed_samples = 0
     for record in records:
         prints, unnamed = _agent_replies(record)
         by_cell.setdefault(str(record.get("cell")), set()).update(prints)
+        key = tuple(sorted(prints))
+        sets[key] = sets.get(key, 0) + 1
         unnamed_samples += unnamed
-        undeclared_samples += bool(declared and prints - declared)
+    return {"by_cell": {c: sorted(p) for c, p in sorted(by_cell.items())},
+            "sets": sorted([list(k), n] for k, n in sets.items()),
+            "unnamed_samples": unnamed_samples}
+
+
+def merge_fingerprints(tallies: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    by_cell: dict[str, set[str]] = {}
+    sets: dict[tuple[str, ...], int] = {}
+    unnamed = 0
+    for t in tallies:
+        for cell, prints in t["by_cell"].items():
+            by_cell.setdefault(cell, set()).update(prints)
+        for prints, n in t["sets"]:
+            sets[tuple(prints)] = sets.get(tuple(prints), 0) + n
+        unnamed += t["unnamed_samples"]
+    return {"by_cell": {c: sorted(p) for c, p in sorted(by_cell.items())},
+            "sets": sorted([list(k), n] for k, n in sets.items()), "unnamed_samples": unnamed}
+
+
+def fingerprint_problems(records: list[dict[str, Any]],
+                         serving: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    return fingerprint_decision(fingerprint_tally(records), serving)
+
+
+def fingerprint_decision(tally: dict[str, Any],
+                         serving: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    """Refusals and evidence of the check over a (merged) `fingerprint_tally`."""
+    declared = set(serving.get("system_fingerprints") or [])
+    by_cell = {cell: set(prints) for cell, prints in tally["by_cell"].items()}
+    unnamed_samples = tally["unnamed_samples"]
+    undeclared_samples = sum(n for prints, n in tally["sets"] if set(prints) - declared)
     seen = set().union(*by_cell.values()) if by_cell else set()
     mixed = sorted(cell for cell, prints in by_cell.items() if len(prints) > 1)
     problems = []

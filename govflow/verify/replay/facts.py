@@ -2,8 +2,9 @@
 
 Only what the log says counts: evidence documents by digest from `evidence.attached`,
 sanctions from `sanction.imposed` / `sanction.lifted`, system manifests from
-`system.version_created`; the auditing, monitoring and cohort facts are gathered by
-their own modules (`replay.auditing`, `replay.monitoring`, `replay.cohorts`). A
+`system.version_created`; the auditing, monitoring, cohort and eval-run facts are
+gathered by their own modules (`replay.auditing`, `replay.monitoring`, `replay.cohorts`,
+`replay.evalruns`). A
 re-derivation reads the facts as they stood when the advance was logged, because the
 replay collects them as it goes.
 """
@@ -16,12 +17,13 @@ from datetime import datetime
 from typing import Any
 
 from govflow.trust.canonical import canonical_json
-from govflow.verify.replay import auditing, cohorts, monitoring
+from govflow.verify.replay import auditing, cohorts, evalruns, monitoring
 from govflow.verify.replay.machine import parse_time
 
 OWN_TYPES = {"evidence.attached", "sanction.imposed", "sanction.lifted",
              "system.registered", "system.version_created"}
-FACT_TYPES = OWN_TYPES | auditing.TYPES | monitoring.TYPES | cohorts.TYPES
+FACT_TYPES = (OWN_TYPES | auditing.TYPES | monitoring.TYPES | cohorts.TYPES
+              | evalruns.TYPES)
 
 
 def _as_numbers(value: Any) -> Any:
@@ -54,6 +56,7 @@ class Facts:
     audit: auditing.AuditFacts = field(default_factory=auditing.AuditFacts)
     monitoring: monitoring.MonitoringFacts = field(default_factory=monitoring.MonitoringFacts)
     cohorts: cohorts.CohortLog = field(default_factory=cohorts.CohortLog)
+    evalruns: evalruns.EvalRunLog = field(default_factory=evalruns.EvalRunLog)
 
     def collect(self, body: dict[str, Any]) -> None:
         kind, payload = body["type"], body["payload"]
@@ -63,6 +66,8 @@ class Facts:
             self.monitoring.collect(body)
         elif kind in cohorts.TYPES:
             self.cohorts.collect(body)
+        elif kind in evalruns.TYPES:
+            self.evalruns.collect(body)
         elif kind == "evidence.attached":
             self.evidence.setdefault(body["release"], []).append({
                 "id": int(body["subject"]["id"]), "document_type": payload["document_type"],

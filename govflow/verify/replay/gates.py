@@ -19,7 +19,7 @@ from typing import Any
 
 from govflow.core.times import rfc3339
 from govflow.oversight.rules import sanction_forbids
-from govflow.verify.replay import auditing, cohorts, monitoring
+from govflow.verify.replay import auditing, cohorts, evalruns, monitoring
 from govflow.verify.replay.facts import Facts
 from govflow.verify.replay.machine import Policy, Refused, ReleaseState, parse_time
 
@@ -139,4 +139,5 @@ REDERIVERS: dict[str, Callable[[dict[str, Any], Advance], None]] = {
     "third_party_audit": auditing.rederive_third_party_audit,
     "monitoring": monitoring.rederive_monitoring,
     "cohort": cohorts.rederive_cohort,
+    "deception_eval": evalruns.rederive_deception_eval,
 }
