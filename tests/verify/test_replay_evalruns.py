@@ -7,14 +7,19 @@ be met on what the log says; the honest paths still verify."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.core.management import call_command
 
+from govflow.audit.export import build_bundle
+from govflow.audit.logkey import log_verifier_key
 from govflow.audit.models import AuditEvent
 from govflow.evalruns import services
 from govflow.evalruns.services import eval_run_withdraw
 from govflow.releases.models import Release
 from govflow.releases.services import release_advance
+from govflow.verify.bundle import verify_bundle
 from tests.evalruns.conftest import make_release  # noqa: F401
 from tests.evalruns.support import CELL_HIGH, CELL_NONE, clean, records, run_with
 from tests.evalruns.test_scenario_pin import edit_scenario  # noqa: F401
@@ -146,8 +151,11 @@ def test_a_closing_event_without_a_tally_counts_against_the_gate(release, releas
 def test_the_demo_verifies_with_the_deception_gate_re_derived():
     call_command("demo", stdout=None)
     release = Release.objects.get(title="Frontier-7 v1")
+    bundle = json.loads(json.dumps(build_bundle(release=release), default=str))
 
-    result = verify(release)
+    # The demo's signer certificates are taken on the log's word here: what this test is
+    # about is the deception gate (tests/signoffs/test_certified_keys_offline.py pins them).
+    result = verify_bundle(bundle, log_key=log_verifier_key(), trust_log_regulator_keys=True)
 
     assert result.passed, result.render()
     line = next(x for x in result.render().splitlines() if "→ third_party_audit" in x)
