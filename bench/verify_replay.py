@@ -9,8 +9,9 @@ this builds a whole-log bundle synthetically, in the exact form `build_bundle` e
 signed with a fresh test log key: ``--releases`` releases of one system each, every one
 taken through a policy whose stages use the gate kinds the verifier re-derives with the
 server's decision code (evidence_document, open_findings, cohort with KYC records,
-monitoring with a source and a resolved incident; not deception_eval, whose runs and
-tallies this generator does not make),
+monitoring with a registered source; not deception_eval, whose runs and tallies this
+generator does not make, and no incidents: since wave 3 an incident is filed signed or by
+a logged machine token and resolved signed, which this unsigned generator does not make),
 its gate reports computed by that same code; then filler events up to ``--events``, half
 of them about one of the releases, so the log is mostly events the verifier only hashes,
 as a real log is. The verifier checks the checkpoint signature, recomputes every leaf and
@@ -160,9 +161,6 @@ def one_release(log: Log, policy: dict[str, Any], digest: str, r: int,
         gate(specs["kyc_cohort"], *cohort)], 4 * r + 2)
     log.append("monitoring.source_registered", {"source": r, "name": "abuse",
                                                 "kind": "classifier"}, release=r)
-    log.append("incident.reported", {"incident": r, "severity": "low", "category": "misuse"},
-               release=r)
-    log.append("incident.resolved", {"incident": r, "resolution": "blocked"}, release=r)
     watched = monitoring(sources=[SourceFacts(r, "abuse", "classifier", True)],
                          open_incidents=[], params=gate(specs["live_monitoring"], True, "",
                                                         {})["params"])
