@@ -114,7 +114,8 @@ def test_outside_the_admin_and_the_api_docs_scripts_run_by_nonce_only(url):
     response = Client().get(url)
 
     assert policy(response)["script-src"] == []
-    assert "script-src;" in response["Content-Security-Policy"].replace(" ;", ";")
+    directives = [d.strip() for d in response["Content-Security-Policy"].split(";")]
+    assert "script-src" in directives  # present and empty, wherever it falls in the header
 
 
 def test_the_console_pages_signed_in_allow_scripts_by_nonce_only(regulator):
